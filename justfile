@@ -1,0 +1,21 @@
+# Convenience recipes; each only calls the binary or cargo (no logic of its own).
+
+# Train one spec (default: the paper's best cell on the embedded digits).
+run spec="experiments/eps_simple.yaml" *args="":
+    cargo run --release -- run {{spec}} {{args}}
+
+# Continue a run from its newest checkpoint.
+resume run_dir:
+    cargo run --release -- run --resume {{run_dir}}
+
+# Check every shipped spec.
+validate:
+    cargo run --release -- validate experiments/*.yaml
+
+# Per-t schedule table of a spec.
+schedule spec="experiments/eps_simple.yaml" out="results/schedule.csv":
+    cargo run --release -- schedule {{spec}} --out {{out}}
+
+# The test suite (what CI runs).
+test:
+    cargo test --release

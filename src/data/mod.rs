@@ -1,0 +1,107 @@
+//! Datasets as in-memory image sets with pixels in [−1, 1], and seeded batching.
+
+pub mod batcher;
+pub mod cifar;
+pub mod digits;
+pub mod idx;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use batcher::Batcher;
+
+/// The datasets the harness reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DatasetName {
+    /// 8×8 handwritten digits (UCI / scikit-learn), embedded in the binary.
+    Digits,
+    Mnist,
+    FashionMnist,
+    Cifar10,
+}
+
+impl DatasetName {
+    /// (channels, side) of the dataset's images.
+    pub fn image_shape(self) -> (usize, usize) {
+        match self {
+            DatasetName::Digits => (1, 8),
+            DatasetName::Mnist | DatasetName::FashionMnist => (1, 28),
+            DatasetName::Cifar10 => (3, 32),
+        }
+    }
+
+    /// Where the dataset is looked for when the spec gives no `data.dir`.
+    pub fn default_dir(self) -> Option<PathBuf> {
+        match self {
+            DatasetName::Digits => None,
+            DatasetName::FashionMnist => Some(PathBuf::from("/usr/share/datasets/fashion-mnist")),
+            DatasetName::Mnist => Some(PathBuf::from("data/mnist")),
+            DatasetName::Cifar10 => Some(PathBuf::from("data/cifar-10-batches-bin")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    Train,
+    Test,
+}
+
+/// Images stored channel-first, one after another, with pixels scaled to [−1, 1].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageSet {
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub pixels: Vec<f32>,
+    pub labels: Vec<u8>,
+}
+
+impl ImageSet {
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+    pub fn image_len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+    pub fn image(&self, i: usize) -> &[f32] {
+        let n = self.image_len();
+        &self.pixels[i * n..(i + 1) * n]
+    }
+}
+
+/// An 8-bit intensity 0..=255 mapped linearly onto [−1, 1].
+pub fn byte_to_unit(v: u8) -> f32 {
+    v as f32 / 127.5 - 1.0
+}
+
+/// A data file that is missing or not what it should be.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct DataError {
+    pub path: String,
+    pub message: String,
+}
+
+impl DataError {
+    pub fn new(path: &Path, message: impl Into<String>) -> Self {
+        Self { path: path.display().to_string(), message: message.into() }
+    }
+}
+
+/// Reads `split` of `dataset` from `dir` (or the dataset's default place).
+pub fn load(dataset: DatasetName, dir: Option<&Path>, split: Split) -> Result<ImageSet, DataError> {
+    let dir = dir.map(Path::to_path_buf).or_else(|| dataset.default_dir());
+    match dataset {
+        DatasetName::Digits => Ok(digits::embedded(split)),
+        DatasetName::Mnist | DatasetName::FashionMnist => {
+            idx::load_split(dir.as_deref().expect("IDX datasets have a default dir"), split)
+        }
+        DatasetName::Cifar10 => cifar::load_split(dir.as_deref().expect("CIFAR-10 has a default dir"), split),
+    }
+}

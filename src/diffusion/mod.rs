@@ -1,0 +1,11 @@
+//! Diffusion math only: schedules, the forward process, objectives and samplers. Knows no files.
+
+pub mod forward;
+pub mod objective;
+pub mod sampler;
+pub mod schedule;
+
+pub use forward::StepCoefficients;
+pub use objective::{LossKind, MeanKind, Objective, VarianceKind};
+pub use sampler::AncestralSampler;
+pub use schedule::{DiffusionSchedule, ScheduleKind, ScheduleParams};

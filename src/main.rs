@@ -1,0 +1,113 @@
+//! Command-line wiring only: parse flags, call the library, map outcomes to exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use ddpm_exp::error::{EXIT_DIVERGED, Failure};
+use ddpm_exp::record::schedule_table::write_schedule;
+use ddpm_exp::run::{Outcome, resume_run, start_run};
+use ddpm_exp::spec::load_spec;
+
+#[derive(Parser)]
+#[command(name = "ddpm-exp", version, about = "Reproducible DDPM experiments and ablations (Ho et al. 2020)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a spec in a new run folder (or continue one with --resume); prints the folder last.
+    Run {
+        /// The experiment spec (YAML).
+        #[arg(required_unless_present = "resume")]
+        spec: Option<PathBuf>,
+        /// Override any spec field: --set train.lr=1e-4 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Override the spec's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Folder under which the run folder is made.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Continue the run in this folder from its newest checkpoint.
+        #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["spec", "set", "seed"])]
+        resume: Option<PathBuf>,
+    },
+    /// Check specs without running them.
+    Validate {
+        #[arg(required = true)]
+        specs: Vec<PathBuf>,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Write the per-t schedule table of a spec (Parquet, or CSV for a .csv name).
+    Schedule {
+        spec: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            ExitCode::from(failure.exit_code() as u8)
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<i32, Failure> {
+    match command {
+        Command::Run { spec, mut set, seed, out, resume } => {
+            let report = match (resume, spec) {
+                (Some(run_dir), _) => resume_run(&run_dir)?,
+                (None, Some(spec_path)) => {
+                    if let Some(seed) = seed {
+                        set.push(format!("seed={seed}"));
+                    }
+                    let resolved = load_spec(&spec_path, &set)?;
+                    start_run(&resolved.experiment, &spec_path, &out)?
+                }
+                (None, None) => unreachable!("clap requires a spec or --resume"),
+            };
+            let code = match report.outcome {
+                Outcome::Completed => 0,
+                Outcome::Diverged { step, last_finite_loss } => {
+                    let last = last_finite_loss.map_or("none".to_string(), |l| format!("{l:.6}"));
+                    eprintln!("diverged at step {step} (last finite loss {last})");
+                    EXIT_DIVERGED
+                }
+            };
+            println!("{}", report.run_dir.display());
+            Ok(code)
+        }
+        Command::Validate { specs, set } => {
+            let mut failed = None;
+            for path in &specs {
+                match load_spec(path, &set) {
+                    Ok(resolved) => println!("ok: {} ({})", path.display(), resolved.experiment.name),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        failed = Some(Failure::from(e).exit_code());
+                    }
+                }
+            }
+            Ok(failed.unwrap_or(0))
+        }
+        Command::Schedule { spec, out, set } => {
+            let resolved = load_spec(&spec, &set)?;
+            write_schedule(&out, &resolved.experiment.schedule()).map_err(Failure::Failed)?;
+            println!("{}", out.display());
+            Ok(0)
+        }
+    }
+}

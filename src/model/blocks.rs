@@ -1,0 +1,94 @@
+//! The UNet's building blocks: the residual block with its timestep projection, and the
+//! single-head self-attention block (Appendix B; the official `resnet_block` / `attn_block`).
+
+use burn::nn::conv::Conv2d;
+use burn::nn::{Dropout, DropoutConfig, GroupNorm, GroupNormConfig, Linear};
+use burn::prelude::*;
+use burn::tensor::activation::{silu, softmax};
+
+use super::layers::{ZERO_INIT_GAIN, conv, dense};
+
+/// GN → swish → conv, plus the timestep projection, GN → swish → dropout → conv, and a
+/// 1×1 shortcut when the channel count changes.
+#[derive(Module, Debug)]
+pub struct ResBlock {
+    norm1: GroupNorm,
+    conv1: Conv2d,
+    time_proj: Linear,
+    norm2: GroupNorm,
+    dropout: Dropout,
+    conv2: Conv2d,
+    shortcut: Option<Conv2d>,
+}
+
+impl ResBlock {
+    pub fn new(c_in: usize, c_out: usize, time_dim: usize, groups: usize, dropout: f64, device: &Device) -> Self {
+        Self {
+            norm1: GroupNormConfig::new(groups, c_in).init(device),
+            conv1: conv(c_in, c_out, 3, 1, 1.0, device),
+            time_proj: dense(time_dim, c_out, 1.0, device),
+            norm2: GroupNormConfig::new(groups, c_out).init(device),
+            dropout: DropoutConfig::new(dropout).init(),
+            conv2: conv(c_out, c_out, 3, 1, ZERO_INIT_GAIN, device),
+            shortcut: (c_in != c_out).then(|| conv(c_in, c_out, 1, 1, 1.0, device)),
+        }
+    }
+
+    /// x: [batch, c_in, h, w], time: [batch, time_dim] → [batch, c_out, h, w].
+    pub fn forward(&self, x: Tensor<4>, time: Tensor<2>) -> Tensor<4> {
+        let h = self.conv1.forward(silu(self.norm1.forward(x.clone())));
+        let [b, c, _, _] = h.dims();
+        let t = self.time_proj.forward(silu(time)).reshape([b, c, 1, 1]);
+        let h = h + t;
+        let h = self.conv2.forward(self.dropout.forward(silu(self.norm2.forward(h))));
+        let skip = match &self.shortcut {
+            Some(proj) => proj.forward(x),
+            None => x,
+        };
+        skip + h
+    }
+}
+
+/// Single-head self-attention over all positions, with a residual connection.
+#[derive(Module, Debug)]
+pub struct AttnBlock {
+    norm: GroupNorm,
+    query: Linear,
+    key: Linear,
+    value: Linear,
+    proj_out: Linear,
+}
+
+impl AttnBlock {
+    pub fn new(channels: usize, groups: usize, device: &Device) -> Self {
+        Self {
+            norm: GroupNormConfig::new(groups, channels).init(device),
+            query: dense(channels, channels, 1.0, device),
+            key: dense(channels, channels, 1.0, device),
+            value: dense(channels, channels, 1.0, device),
+            proj_out: dense(channels, channels, ZERO_INIT_GAIN, device),
+        }
+    }
+
+    /// x: [batch, c, h, w] → [batch, c, h, w].
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let [b, c, h, w] = x.dims();
+        // [batch, h·w, c]
+        let tokens = self.norm.forward(x.clone()).reshape([b, c, h * w]).swap_dims(1, 2);
+        let q = self.query.forward(tokens.clone());
+        let k = self.key.forward(tokens.clone());
+        let v = self.value.forward(tokens);
+        // [batch, h·w, h·w], scaled by 1/√c
+        let weights = softmax(q.matmul(k.swap_dims(1, 2)).mul_scalar((c as f64).powf(-0.5)), 2);
+        let attended = self.proj_out.forward(weights.matmul(v)); // [batch, h·w, c]
+        x + attended.swap_dims(1, 2).reshape([b, c, h, w])
+    }
+}
+
+/// Nearest-neighbour ×2 upsampling: [batch, c, h, w] → [batch, c, 2h, 2w].
+pub fn upsample_nearest(x: Tensor<4>) -> Tensor<4> {
+    let [b, c, h, w] = x.dims();
+    x.reshape([b, c, h, 1, w, 1])
+        .expand([b, c, h, 2, w, 2])
+        .reshape([b, c, 2 * h, 2 * w])
+}

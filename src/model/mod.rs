@@ -1,0 +1,10 @@
+//! The UNet of the paper and its blocks.
+
+pub mod blocks;
+pub mod config;
+pub mod layers;
+pub mod time_embedding;
+pub mod unet;
+
+pub use config::UNetConfig;
+pub use unet::UNet;

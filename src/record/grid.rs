@@ -1,0 +1,42 @@
+//! Sample grids as PNG: images in [−1, 1] tiled row by row with a 1-pixel gap, each pixel
+//! scaled up so 8×8 digits are visible.
+
+use std::path::Path;
+
+use image::{ImageBuffer, Rgb};
+
+use super::atomic::write_atomic;
+
+/// Tiles `count` images ([count, channels, side, side] flattened) into a grid of `columns`,
+/// each pixel drawn as a `zoom`×`zoom` block; 1-channel images become grey.
+pub fn render_grid(pixels: &[f32], count: usize, channels: usize, side: usize, columns: usize, zoom: usize) -> ImageBuffer<Rgb<u8>, Vec<u8>> {
+    let columns = columns.max(1).min(count.max(1));
+    let rows = count.div_ceil(columns);
+    let cell = side * zoom + 1;
+    let mut img = ImageBuffer::from_pixel((columns * cell + 1) as u32, (rows * cell + 1) as u32, Rgb([255u8, 255, 255]));
+    let to_byte = |v: f32| ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8;
+    for k in 0..count {
+        let (gx, gy) = ((k % columns) * cell + 1, (k / columns) * cell + 1);
+        let image = &pixels[k * channels * side * side..(k + 1) * channels * side * side];
+        for y in 0..side * zoom {
+            for x in 0..side * zoom {
+                let (sy, sx) = (y / zoom, x / zoom);
+                let channel = |c: usize| to_byte(image[c * side * side + sy * side + sx]);
+                let rgb = if channels == 3 { [channel(0), channel(1), channel(2)] } else { [channel(0); 3] };
+                img.put_pixel((gx + x) as u32, (gy + y) as u32, Rgb(rgb));
+            }
+        }
+    }
+    img
+}
+
+/// Writes the grid to `path` atomically.
+pub fn write_grid(path: &Path, pixels: &[f32], count: usize, channels: usize, side: usize) -> Result<(), String> {
+    let columns = (count as f64).sqrt().ceil() as usize;
+    let zoom = (64 / side).max(1);
+    let img = render_grid(pixels, count, channels, side, columns, zoom);
+    let mut bytes = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .map_err(|e| format!("{}: cannot encode PNG: {e}", path.display()))?;
+    write_atomic(path, &bytes).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+}

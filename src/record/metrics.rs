@@ -1,0 +1,70 @@
+//! `metrics.parquet`: every recorded number in long form (run_id, step, split, name, value),
+//! written through polars. Parquet cannot be appended to, so the whole table is rewritten
+//! atomically whenever a checkpoint is written.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::atomic::{sync_dir, temp_sibling};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricRow {
+    pub step: u64,
+    pub split: String,
+    pub name: String,
+    pub value: f64,
+}
+
+impl MetricRow {
+    pub fn train(step: u64, name: &str, value: f64) -> Self {
+        Self { step, split: "train".into(), name: name.into(), value }
+    }
+}
+
+pub fn to_frame(run_id: &str, rows: &[MetricRow]) -> PolarsResult<DataFrame> {
+    df!(
+        "run_id" => vec![run_id; rows.len()],
+        "step" => rows.iter().map(|r| r.step).collect::<Vec<u64>>(),
+        "split" => rows.iter().map(|r| r.split.as_str()).collect::<Vec<&str>>(),
+        "name" => rows.iter().map(|r| r.name.as_str()).collect::<Vec<&str>>(),
+        "value" => rows.iter().map(|r| r.value).collect::<Vec<f64>>(),
+    )
+}
+
+/// Replaces `path` with the rows, atomically.
+pub fn write_metrics(path: &Path, run_id: &str, rows: &[MetricRow]) -> Result<(), String> {
+    let mut frame = to_frame(run_id, rows).map_err(|e| e.to_string())?;
+    let tmp = temp_sibling(path);
+    let result = (|| -> Result<(), String> {
+        let mut file = std::fs::File::create(&tmp).map_err(|e| e.to_string())?;
+        ParquetWriter::new(&mut file).finish(&mut frame).map_err(|e| e.to_string())?;
+        file.sync_all().map_err(|e| e.to_string())?;
+        std::fs::rename(&tmp, path).map_err(|e| e.to_string())?;
+        sync_dir(path.parent().unwrap_or(Path::new("."))).map_err(|e| e.to_string())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(|e| format!("{}: cannot write metrics: {e}", path.display()))
+}
+
+/// Reads the rows back (the run_id column is dropped).
+pub fn read_metrics(path: &Path) -> Result<Vec<MetricRow>, String> {
+    let err = |e: PolarsError| format!("{}: not a readable metrics table: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
+    let frame = ParquetReader::new(file).finish().map_err(err)?;
+    let step = frame.column("step").map_err(err)?.u64().map_err(err)?.clone();
+    let split = frame.column("split").map_err(err)?.str().map_err(err)?.clone();
+    let name = frame.column("name").map_err(err)?.str().map_err(err)?.clone();
+    let value = frame.column("value").map_err(err)?.f64().map_err(err)?.clone();
+    let rows = (0..frame.height())
+        .map(|i| MetricRow {
+            step: step.get(i).unwrap_or(0),
+            split: split.get(i).unwrap_or("").to_string(),
+            name: name.get(i).unwrap_or("").to_string(),
+            value: value.get(i).unwrap_or(f64::NAN),
+        })
+        .collect();
+    Ok(rows)
+}

@@ -1,0 +1,10 @@
+//! What a run leaves on disk: metadata, metrics, sample grids, schedule tables.
+
+pub mod atomic;
+pub mod grid;
+pub mod meta;
+pub mod metrics;
+pub mod schedule_table;
+
+pub use meta::{Meta, Status};
+pub use metrics::MetricRow;

@@ -1,0 +1,110 @@
+//! Checkpoints: `checkpoints/step_NNNNNNNN/` holding the model, its EMA, the optimiser and a
+//! `state.json`. Each is written into a hidden partial folder, synced, then renamed into
+//! place, so a crash mid-write leaves the previous checkpoint as the newest complete one.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::optim::ModuleOptimizer;
+use serde::{Deserialize, Serialize};
+
+use crate::record::atomic::{sync_dir, sync_file, write_atomic};
+
+pub const DIR: &str = "checkpoints";
+const PREFIX: &str = "step_";
+
+/// Everything besides tensors that a resumed run needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointState {
+    /// Optimisation steps completed.
+    pub step: u64,
+    pub seed: u64,
+    /// How the random streams continue: every stream is addressed by (seed, purpose, step),
+    /// so (seed, step) is their whole state.
+    pub rng: String,
+    pub last_loss: Option<f64>,
+}
+
+fn folder_name(step: u64) -> String {
+    format!("{PREFIX}{step:08}")
+}
+
+/// Completed checkpoints of a run, newest first.
+pub fn list(run_dir: &Path) -> Vec<(u64, PathBuf)> {
+    let mut found: Vec<(u64, PathBuf)> = fs::read_dir(run_dir.join(DIR))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let step = name.strip_prefix(PREFIX)?.parse().ok()?;
+            Some((step, entry.path()))
+        })
+        .collect();
+    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found
+}
+
+/// Writes a checkpoint and keeps only the newest `keep`.
+pub fn save<M: Module + Clone>(
+    run_dir: &Path,
+    model: &M,
+    ema: &M,
+    optimizer: &ModuleOptimizer,
+    state: &CheckpointState,
+    keep: usize,
+) -> Result<PathBuf, String> {
+    let root = run_dir.join(DIR);
+    fs::create_dir_all(&root).map_err(|e| format!("{}: cannot create: {e}", root.display()))?;
+    let final_dir = root.join(folder_name(state.step));
+    let partial = root.join(format!(".partial-{}-{}", folder_name(state.step), std::process::id()));
+    let result = (|| -> Result<(), String> {
+        let _ = fs::remove_dir_all(&partial);
+        fs::create_dir(&partial).map_err(|e| e.to_string())?;
+        let model_path = partial.join("model.bpk");
+        let ema_path = partial.join("ema.bpk");
+        let optim_path = partial.join("optimizer.bpk");
+        model.clone().save_file(&model_path).map_err(|e| e.to_string())?;
+        ema.clone().save_file(&ema_path).map_err(|e| e.to_string())?;
+        optimizer.save(&optim_path).map_err(|e| e.to_string())?;
+        for p in [&model_path, &ema_path, &optim_path] {
+            sync_file(p).map_err(|e| e.to_string())?;
+        }
+        let json = serde_json::to_string_pretty(state).expect("state serialises");
+        write_atomic(&partial.join("state.json"), json.as_bytes()).map_err(|e| e.to_string())?;
+        if final_dir.exists() {
+            fs::remove_dir_all(&final_dir).map_err(|e| e.to_string())?;
+        }
+        fs::rename(&partial, &final_dir).map_err(|e| e.to_string())?;
+        sync_dir(&root).map_err(|e| e.to_string())
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_dir_all(&partial);
+        return Err(format!("{}: cannot write checkpoint: {e}", final_dir.display()));
+    }
+    for (_, old) in list(run_dir).into_iter().skip(keep) {
+        let _ = fs::remove_dir_all(old);
+    }
+    Ok(final_dir)
+}
+
+/// A checkpoint read back onto fresh modules built by the caller.
+pub struct Loaded<M> {
+    pub model: M,
+    pub ema: M,
+    pub optimizer: ModuleOptimizer,
+    pub state: CheckpointState,
+}
+
+/// Loads the checkpoint in `dir` into `model`, `ema` and `optimizer`.
+pub fn load<M: Module>(dir: &Path, model: M, ema: M, optimizer: ModuleOptimizer) -> Result<Loaded<M>, String> {
+    let at = |file: &str| dir.join(file);
+    let err = |file: &str, e: &dyn std::fmt::Display| format!("{}: cannot load: {e}", at(file).display());
+    let text = fs::read_to_string(at("state.json")).map_err(|e| err("state.json", &e))?;
+    let state: CheckpointState = serde_json::from_str(&text).map_err(|e| err("state.json", &e))?;
+    let model = model.try_load_file(at("model.bpk")).map_err(|e| err("model.bpk", &e))?;
+    let ema = ema.try_load_file(at("ema.bpk")).map_err(|e| err("ema.bpk", &e))?;
+    let optimizer = optimizer.load(at("optimizer.bpk")).map_err(|e| err("optimizer.bpk", &e))?;
+    Ok(Loaded { model, ema, optimizer, state })
+}

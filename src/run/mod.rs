@@ -1,0 +1,14 @@
+//! Training runs: the loop, its pieces, checkpoints, and the run folder's lifecycle.
+
+pub mod checkpoint;
+pub mod ema;
+pub mod grad_clip;
+pub mod progress;
+pub mod run_dir;
+pub mod sampling;
+pub mod schedule_lr;
+pub mod session;
+pub mod trainer;
+
+pub use session::{RunReport, resume_run, start_run};
+pub use trainer::Outcome;

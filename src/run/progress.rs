@@ -1,0 +1,88 @@
+//! Progress on stderr: an indicatif bar on a terminal, plain periodic lines otherwise (logs, CI),
+//! so stdout stays free for the run directory's path.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    label: String,
+    total: u64,
+    first_step: u64,
+    started: Instant,
+    last_line: Instant,
+    line_every: Duration,
+}
+
+impl Progress {
+    /// Progress over steps `first_step..total` of the work named `label`.
+    pub fn new(label: &str, first_step: u64, total: u64) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix} [{bar:30}] {pos}/{len} {msg} {per_sec} ETA {eta}",
+                )
+                .expect("template is valid")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(label.to_string());
+            bar.set_position(first_step);
+            bar.reset_eta();
+            bar
+        });
+        let now = Instant::now();
+        Self {
+            bar,
+            label: label.to_string(),
+            total,
+            first_step,
+            started: now,
+            last_line: now,
+            line_every: Duration::from_secs(10),
+        }
+    }
+
+    /// Reports that `step` is done; `message` (e.g. the loss) is shown beside it.
+    pub fn update(&mut self, step: u64, message: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(step);
+            bar.set_message(message.to_string());
+            return;
+        }
+        let now = Instant::now();
+        if now.duration_since(self.last_line) >= self.line_every || step == self.total {
+            self.last_line = now;
+            let rate = self.rate(step);
+            let eta = if rate > 0.0 { (self.total - step) as f64 / rate } else { f64::NAN };
+            eprintln!(
+                "{}: step {step}/{} {message} {rate:.2} steps/s ETA {}",
+                self.label,
+                self.total,
+                format_seconds(eta)
+            );
+        }
+    }
+
+    /// Steps per second since this progress began.
+    pub fn rate(&self, step: u64) -> f64 {
+        let secs = self.started.elapsed().as_secs_f64();
+        if secs > 0.0 { (step - self.first_step) as f64 / secs } else { 0.0 }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish();
+        }
+    }
+}
+
+fn format_seconds(s: f64) -> String {
+    if !s.is_finite() {
+        return "?".into();
+    }
+    let s = s.round() as u64;
+    format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+}

@@ -1,0 +1,29 @@
+//! Drawing samples from a trained model's EMA weights, with progress.
+
+use burn::prelude::*;
+
+use super::progress::Progress;
+use crate::diffusion::{AncestralSampler, DiffusionSchedule};
+use crate::model::UNet;
+use crate::rng::{Stream, stream};
+use crate::spec::Experiment;
+
+/// `count` samples as flattened [count, c, h, w] pixels in the model's output range.
+/// The sampling stream starts afresh for every call, so two runs that share a seed (or two
+/// cells of an ablation) start from the same x_T.
+pub fn draw_samples(model: &UNet, spec: &Experiment, schedule: &DiffusionSchedule, count: usize, device: &Device) -> Vec<f32> {
+    let (channels, side) = spec.data.dataset.image_shape();
+    let sampler = AncestralSampler { schedule, objective: spec.objective(), clip_x0: spec.sample.clip_x0 };
+    let mut rng = stream(spec.seed, Stream::Sampling);
+    let t_max = schedule.timesteps() as u64;
+    let mut progress = Progress::new(&format!("{}: sampling", spec.name), 0, t_max);
+    let x0 = sampler.sample(
+        [count, channels, side, side],
+        device,
+        &mut rng,
+        |x, t| model.forward(x, &vec![t; count]),
+        |t| progress.update(t_max - t as u64 + 1, ""),
+    );
+    progress.finish();
+    x0.into_data().try_to_vec::<f32>().expect("samples are f32")
+}

@@ -1,0 +1,157 @@
+//! A run from start to finish: check everything, make the run folder, record the resolved
+//! spec and metadata, train, draw the sample grid, and mark how it ended. Also resumption.
+
+use std::path::{Path, PathBuf};
+
+use super::checkpoint;
+use super::run_dir::{create_run_dir, run_id};
+use super::sampling::draw_samples;
+use super::trainer::{Outcome, TrainState, Trainer, fresh_state};
+use crate::data::{self, ImageSet, Split};
+use crate::device::{backend_name, parse_device};
+use crate::error::Failure;
+use crate::record::grid::write_grid;
+use crate::record::meta::{Meta, Status, git_state, now};
+use crate::record::metrics::read_metrics;
+use crate::spec::{Experiment, load_resolved};
+
+/// How a run ended, for the caller's exit code and summary.
+pub struct RunReport {
+    pub run_dir: PathBuf,
+    pub outcome: Outcome,
+}
+
+fn train_set(spec: &Experiment) -> Result<ImageSet, Failure> {
+    Ok(data::load(spec.data.dataset, spec.data.dir.as_deref(), Split::Train)?)
+}
+
+/// Starts a new run of `spec` under `out`.
+pub fn start_run(spec: &Experiment, spec_file: &Path, out: &Path) -> Result<RunReport, Failure> {
+    let device = parse_device(&spec.device).map_err(Failure::BadInput)?;
+    let train_set = train_set(spec)?;
+    let run_dir = create_run_dir(out, &spec.name, spec.seed).map_err(Failure::Failed)?;
+    let yaml = serde_yaml_ng::to_string(spec).expect("spec serialises");
+    let write = |name: &str, bytes: &[u8]| {
+        crate::record::atomic::write_atomic(&run_dir.join(name), bytes)
+            .map_err(|e| Failure::Failed(format!("{}: cannot write: {e}", run_dir.join(name).display())))
+    };
+    write("spec.yaml", yaml.as_bytes())?;
+    let (git_sha, git_dirty) = git_state();
+    let meta = Meta {
+        run_id: run_id(&run_dir),
+        name: spec.name.clone(),
+        spec_file: spec_file.display().to_string(),
+        status: Status::Running,
+        seed: spec.seed,
+        backend: backend_name(&spec.device).to_string(),
+        device: spec.device.clone(),
+        crate_version: env!("CARGO_PKG_VERSION").to_string(),
+        burn_version: "0.22.1".to_string(),
+        git_sha,
+        git_dirty,
+        started_at: now(),
+        ended_at: None,
+        steps_total: spec.train.steps,
+        steps_done: 0,
+        diverged_at_step: None,
+        last_finite_loss: None,
+        error: None,
+        train_seconds: 0.0,
+        steps_per_second: None,
+        resumed_at_steps: Vec::new(),
+    };
+    meta.write(&run_dir).map_err(|e| Failure::Failed(format!("{}: cannot write meta.json: {e}", run_dir.display())))?;
+    let state = fresh_state(spec, &device.clone().autodiff());
+    continue_run(spec, &run_dir, meta, state, &train_set, &device)
+}
+
+/// Continues the run in `run_dir` from its newest checkpoint.
+pub fn resume_run(run_dir: &Path) -> Result<RunReport, Failure> {
+    let spec = load_resolved(&run_dir.join("spec.yaml"))?;
+    let mut meta = Meta::read(run_dir).map_err(Failure::BadInput)?;
+    if meta.status == Status::Ok {
+        return Ok(RunReport { run_dir: run_dir.to_path_buf(), outcome: Outcome::Completed });
+    }
+    let device = parse_device(&spec.device).map_err(Failure::BadInput)?;
+    let train_set = train_set(&spec)?;
+    let fresh = fresh_state(&spec, &device.clone().autodiff());
+    let state = match checkpoint::list(run_dir).first() {
+        None => fresh,
+        Some((_, dir)) => {
+            let loaded = checkpoint::load(dir, fresh.model, fresh.ema, fresh.optimizer).map_err(Failure::Failed)?;
+            let step = loaded.state.step;
+            // Rows logged after the checkpoint would be logged again: drop them.
+            let metrics = read_metrics(&run_dir.join("metrics.parquet"))
+                .map_err(Failure::Failed)?
+                .into_iter()
+                .filter(|r| r.step <= step)
+                .collect();
+            TrainState {
+                model: loaded.model,
+                ema: loaded.ema,
+                optimizer: loaded.optimizer,
+                step,
+                metrics,
+                last_loss: loaded.state.last_loss,
+                seconds: 0.0,
+            }
+        }
+    };
+    meta.resumed_at_steps.push(state.step);
+    meta.status = Status::Running;
+    meta.ended_at = None;
+    meta.error = None;
+    continue_run(&spec, run_dir, meta, state, &train_set, &device)
+}
+
+fn continue_run(
+    spec: &Experiment,
+    run_dir: &Path,
+    mut meta: Meta,
+    mut state: TrainState,
+    train_set: &ImageSet,
+    device: &burn::prelude::Device,
+) -> Result<RunReport, Failure> {
+    let schedule = spec.schedule();
+    let id = run_id(run_dir);
+    let trainer = Trainer { spec, schedule: &schedule, objective: spec.objective(), device: device.clone().autodiff(), run_dir, run_id: &id };
+    meta.write(run_dir).map_err(|e| Failure::Failed(e.to_string()))?;
+
+    let result = trainer.train(&mut state, train_set).and_then(|outcome| {
+        if outcome == Outcome::Completed {
+            let pixels = draw_samples(&state.ema, spec, &schedule, spec.sample.count, device);
+            let (channels, side) = spec.data.dataset.image_shape();
+            write_grid(&run_dir.join("samples.png"), &pixels, spec.sample.count, channels, side)?;
+        }
+        Ok(outcome)
+    });
+
+    meta.steps_done = state.step;
+    meta.train_seconds += state.seconds;
+    meta.last_finite_loss = state.last_loss;
+    if meta.train_seconds > 0.0 {
+        let steps_run: u64 = state.step - meta.resumed_at_steps.last().copied().unwrap_or(0);
+        meta.steps_per_second = Some(steps_run as f64 / state.seconds.max(1e-9));
+    }
+    meta.ended_at = Some(now());
+    let report = match &result {
+        Ok(Outcome::Completed) => {
+            meta.status = Status::Ok;
+            Ok(())
+        }
+        Ok(Outcome::Diverged { step, last_finite_loss }) => {
+            meta.status = Status::Diverged;
+            meta.diverged_at_step = Some(*step);
+            meta.last_finite_loss = *last_finite_loss;
+            Ok(())
+        }
+        Err(e) => {
+            meta.status = Status::Failed;
+            meta.error = Some(e.clone());
+            Err(Failure::Failed(e.clone()))
+        }
+    };
+    meta.write(run_dir).map_err(|e| Failure::Failed(format!("{}: cannot write meta.json: {e}", run_dir.display())))?;
+    report?;
+    Ok(RunReport { run_dir: run_dir.to_path_buf(), outcome: result.expect("checked above") })
+}

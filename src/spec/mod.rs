@@ -1,0 +1,54 @@
+//! Experiment specs: YAML with `extends` and `--set`, resolved into one checked [`Experiment`].
+
+pub mod error;
+pub mod load;
+pub mod locate;
+pub mod schema;
+pub mod suggest;
+pub mod validate;
+
+pub use error::SpecError;
+pub use load::{ResolvedSpec, load_resolved, load_spec};
+pub use schema::Experiment;
+
+use crate::diffusion::{DiffusionSchedule, Objective, ScheduleParams};
+use crate::model::UNetConfig;
+
+impl Experiment {
+    /// The ablation cell this spec trains.
+    pub fn objective(&self) -> Objective {
+        Objective { mean: self.diffusion.mean, variance: self.diffusion.variance, loss: self.diffusion.loss }
+    }
+
+    pub fn schedule_params(&self) -> ScheduleParams {
+        let d = &self.diffusion;
+        ScheduleParams {
+            kind: d.schedule,
+            beta_start: d.beta_start,
+            beta_end: d.beta_end,
+            cosine_s: d.cosine_s,
+            max_beta: d.max_beta,
+        }
+    }
+
+    pub fn schedule(&self) -> DiffusionSchedule {
+        DiffusionSchedule::new(&self.schedule_params(), self.diffusion.timesteps)
+    }
+
+    /// The UNet this spec builds, sized for its dataset and objective.
+    pub fn unet_config(&self) -> UNetConfig {
+        let (channels, size) = self.data.dataset.image_shape();
+        let m = &self.model;
+        UNetConfig {
+            in_channels: channels,
+            out_channels: self.objective().output_channels(channels),
+            image_size: size,
+            channels: m.channels,
+            channel_mult: m.channel_mult.clone(),
+            num_res_blocks: m.num_res_blocks,
+            attention_resolutions: m.attention_resolutions.clone(),
+            dropout: m.dropout,
+            norm_groups: m.norm_groups,
+        }
+    }
+}

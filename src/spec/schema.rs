@@ -1,0 +1,185 @@
+//! The experiment spec as written in YAML. Every section has defaults (the paper's CIFAR10
+//! set-up where the paper gives one), unknown keys are refused, and the resolved form of this
+//! same struct is what a run records in `spec.yaml`.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::DatasetName;
+use crate::diffusion::{LossKind, MeanKind, ScheduleKind, VarianceKind};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Experiment {
+    /// Name of the experiment; names the run directories. Defaults to the spec file's stem.
+    pub name: String,
+    /// A base spec (path relative to this file) whose values this one overrides.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extends: Option<String>,
+    /// Root of every random stream of the run.
+    pub seed: u64,
+    /// Where to train: `cpu` (the pure-Rust flex backend).
+    pub device: String,
+    pub data: DataSpec,
+    pub diffusion: DiffusionSpec,
+    pub model: ModelSpec,
+    pub train: TrainSpec,
+    pub sample: SampleSpec,
+}
+
+impl Default for Experiment {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            extends: None,
+            seed: 0,
+            device: "cpu".to_string(),
+            data: DataSpec::default(),
+            diffusion: DiffusionSpec::default(),
+            model: ModelSpec::default(),
+            train: TrainSpec::default(),
+            sample: SampleSpec::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DataSpec {
+    /// `digits` (embedded, 8×8), `mnist`, `fashion_mnist` (28×28) or `cifar10` (32×32).
+    pub dataset: DatasetName,
+    /// Folder holding the dataset's files; each dataset has a default where one is known.
+    pub dir: Option<PathBuf>,
+    /// Flip training images left–right with probability ½ (the paper does for CIFAR10).
+    pub random_flip: bool,
+}
+
+impl Default for DataSpec {
+    fn default() -> Self {
+        Self { dataset: DatasetName::Digits, dir: None, random_flip: false }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiffusionSpec {
+    /// T, the number of diffusion steps.
+    pub timesteps: usize,
+    pub schedule: ScheduleKind,
+    /// β_1 for `linear` and `quadratic`.
+    pub beta_start: f64,
+    /// β_T for `linear` and `quadratic`; every β for `constant`.
+    pub beta_end: f64,
+    /// Offset s of the `cosine` schedule.
+    pub cosine_s: f64,
+    /// Cap on β for the `cosine` schedule.
+    pub max_beta: f64,
+    /// What the network predicts: `eps`, `mu` or `x0`.
+    pub mean: MeanKind,
+    /// Σ_θ: `fixed_large` (β_t), `fixed_small` (β̃_t), `learned`, `learned_range`.
+    pub variance: VarianceKind,
+    /// `simple` (unweighted MSE on the mean's target), `vlb` or `hybrid`.
+    pub loss: LossKind,
+}
+
+impl Default for DiffusionSpec {
+    fn default() -> Self {
+        Self {
+            timesteps: 1000,
+            schedule: ScheduleKind::Linear,
+            beta_start: 1e-4,
+            beta_end: 0.02,
+            cosine_s: 0.008,
+            max_beta: 0.999,
+            mean: MeanKind::Eps,
+            variance: VarianceKind::FixedLarge,
+            loss: LossKind::Simple,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Base channel count `ch`.
+    pub channels: usize,
+    pub channel_mult: Vec<usize>,
+    pub num_res_blocks: usize,
+    /// Image sides at which self-attention is applied.
+    pub attention_resolutions: Vec<usize>,
+    pub dropout: f64,
+    pub norm_groups: usize,
+}
+
+impl Default for ModelSpec {
+    fn default() -> Self {
+        Self {
+            channels: 128,
+            channel_mult: vec![1, 2, 2, 2],
+            num_res_blocks: 2,
+            attention_resolutions: vec![16],
+            dropout: 0.1,
+            norm_groups: 32,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainSpec {
+    /// Optimisation steps.
+    pub steps: u64,
+    pub batch_size: usize,
+    /// Adam's learning rate after warm-up.
+    pub lr: f64,
+    /// Steps of linear warm-up from 0 to `lr`.
+    pub warmup_steps: u64,
+    /// Largest global gradient norm; larger gradients are scaled down. `null` disables.
+    pub grad_clip: Option<f64>,
+    /// Decay of the exponential moving average of the weights used for sampling.
+    pub ema_decay: f64,
+    pub adam_beta1: f64,
+    pub adam_beta2: f64,
+    pub adam_eps: f64,
+    /// Record loss, lr and gradient norm every this many steps.
+    pub log_every: u64,
+    /// Write a checkpoint (and flush metrics) every this many steps, and at the end.
+    pub checkpoint_every: u64,
+    /// How many checkpoints to keep, newest first.
+    pub keep_checkpoints: usize,
+}
+
+impl Default for TrainSpec {
+    fn default() -> Self {
+        Self {
+            steps: 800_000,
+            batch_size: 128,
+            lr: 2e-4,
+            warmup_steps: 5000,
+            grad_clip: Some(1.0),
+            ema_decay: 0.9999,
+            adam_beta1: 0.9,
+            adam_beta2: 0.999,
+            adam_eps: 1e-8,
+            log_every: 10,
+            checkpoint_every: 5000,
+            keep_checkpoints: 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SampleSpec {
+    /// Images in the grid drawn with the EMA weights at the end of a run.
+    pub count: usize,
+    /// Clip x̂_0 to [−1, 1] while sampling (the official code does; Algorithm 2 does not).
+    pub clip_x0: bool,
+}
+
+impl Default for SampleSpec {
+    fn default() -> Self {
+        Self { count: 64, clip_x0: false }
+    }
+}

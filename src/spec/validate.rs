@@ -1,0 +1,97 @@
+//! Value checks that the YAML types alone cannot express. Each problem is (key path, reason);
+//! the loader turns the key into a file:line:col.
+
+use super::schema::Experiment;
+use crate::diffusion::ScheduleKind;
+
+pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut bad = |key: &str, msg: String| out.push((key.to_string(), msg));
+
+    if !crate::device::is_known_device(&e.device) {
+        bad("device", format!("unknown device {:?}; {}", e.device, crate::device::AVAILABLE_HELP));
+    }
+    if let Some(dir) = &e.data.dir
+        && !dir.is_dir()
+    {
+        bad("data.dir", format!("dataset folder {} does not exist", dir.display()));
+    }
+
+    let d = &e.diffusion;
+    if d.timesteps == 0 {
+        bad("diffusion.timesteps", "T must be at least 1".into());
+    }
+    let in_unit = |b: f64| b > 0.0 && b < 1.0;
+    if matches!(d.schedule, ScheduleKind::Linear | ScheduleKind::Quadratic) {
+        if !in_unit(d.beta_start) {
+            bad("diffusion.beta_start", format!("β must lie in (0, 1), got {}", d.beta_start));
+        }
+        if in_unit(d.beta_start) && in_unit(d.beta_end) && d.beta_start > d.beta_end {
+            bad("diffusion.beta_start", format!("β_1 = {} exceeds β_T = {}", d.beta_start, d.beta_end));
+        }
+    }
+    if matches!(d.schedule, ScheduleKind::Linear | ScheduleKind::Quadratic | ScheduleKind::Constant)
+        && !in_unit(d.beta_end)
+    {
+        bad("diffusion.beta_end", format!("β must lie in (0, 1), got {}", d.beta_end));
+    }
+    if d.schedule == ScheduleKind::Cosine {
+        if !(d.cosine_s > 0.0) {
+            bad("diffusion.cosine_s", format!("must be positive, got {}", d.cosine_s));
+        }
+        if !(d.max_beta > 0.0 && d.max_beta < 1.0) {
+            bad("diffusion.max_beta", format!("must lie in (0, 1), got {}", d.max_beta));
+        }
+    }
+    if let Some(reason) = e.objective().unsupported_reason() {
+        bad("diffusion.loss", reason);
+    }
+
+    let m = &e.model;
+    if m.num_res_blocks == 0 {
+        bad("model.num_res_blocks", "must be at least 1".into());
+    }
+    for (key, msg) in e.unet_config().problems() {
+        bad(&format!("model.{key}"), msg);
+    }
+
+    let t = &e.train;
+    if t.steps == 0 {
+        bad("train.steps", "must be at least 1".into());
+    }
+    if t.batch_size == 0 {
+        bad("train.batch_size", "must be at least 1".into());
+    }
+    if !(t.lr.is_finite() && t.lr > 0.0) {
+        bad("train.lr", format!("must be a positive number, got {}", t.lr));
+    }
+    if let Some(clip) = t.grad_clip
+        && !(clip.is_finite() && clip > 0.0)
+    {
+        bad("train.grad_clip", format!("must be positive (or null to disable), got {clip}"));
+    }
+    if !(0.0..1.0).contains(&t.ema_decay) {
+        bad("train.ema_decay", format!("must lie in [0, 1), got {}", t.ema_decay));
+    }
+    for (key, v) in [("train.adam_beta1", t.adam_beta1), ("train.adam_beta2", t.adam_beta2)] {
+        if !(0.0..1.0).contains(&v) {
+            bad(key, format!("must lie in [0, 1), got {v}"));
+        }
+    }
+    if !(t.adam_eps > 0.0) {
+        bad("train.adam_eps", format!("must be positive, got {}", t.adam_eps));
+    }
+    if t.log_every == 0 {
+        bad("train.log_every", "must be at least 1".into());
+    }
+    if t.checkpoint_every == 0 {
+        bad("train.checkpoint_every", "must be at least 1".into());
+    }
+    if t.keep_checkpoints == 0 {
+        bad("train.keep_checkpoints", "must be at least 1".into());
+    }
+    if e.sample.count == 0 {
+        bad("sample.count", "must be at least 1".into());
+    }
+    out
+}
