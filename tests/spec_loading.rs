@@ -106,12 +106,12 @@ fn syntax_errors_give_a_position() {
 fn model_shape_problems_are_caught_before_running() {
     let dir = tempfile::tempdir().unwrap();
     // digits are 8×8: four halvings do not fit, and attention at 16 never occurs.
-    let spec = write(dir.path(), "s.yaml", "model:\n  channel_mult: [1, 1, 1, 1, 1]\n  attention_resolutions: [4]\n  norm_groups: 8\n  channels: 16\n");
+    let spec = write(dir.path(), "s.yaml", "data:\n  dataset: digits\nmodel:\n  channel_mult: [1, 1, 1, 1, 1]\n  attention_resolutions: [4]\n  norm_groups: 8\n  channels: 16\n");
     let err = load_spec(&spec, &[]).unwrap_err().to_string();
-    assert!(err.contains("s.yaml:2:3") && err.contains("not divisible"), "{err}");
-    let spec = write(dir.path(), "t.yaml", "model:\n  channel_mult: [1, 2]\n  attention_resolutions: [16]\n  norm_groups: 8\n  channels: 16\n");
+    assert!(err.contains("s.yaml:4:3") && err.contains("not divisible"), "{err}");
+    let spec = write(dir.path(), "t.yaml", "data:\n  dataset: digits\nmodel:\n  channel_mult: [1, 2]\n  attention_resolutions: [16]\n  norm_groups: 8\n  channels: 16\n");
     let err = load_spec(&spec, &[]).unwrap_err().to_string();
-    assert!(err.contains("t.yaml:3:3") && err.contains("never occurs"), "{err}");
+    assert!(err.contains("t.yaml:5:3") && err.contains("never occurs"), "{err}");
 }
 
 #[test]

@@ -1,15 +1,12 @@
-//! Writes that never leave a half-written file: write a temporary sibling, sync it, rename it
-//! over the target, and sync the folder so the rename itself survives a crash.
+//! Writes that never leave a half-written file: write a temporary file in the same folder,
+//! sync it, rename it over the target, and sync the folder so the rename itself survives a
+//! crash.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// A hidden sibling name for the temporary copy of `path`.
-pub fn temp_sibling(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
-}
+use tempfile::NamedTempFile;
 
 /// Flushes a file's data to disk.
 pub fn sync_file(path: &Path) -> std::io::Result<()> {
@@ -21,18 +18,25 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Replaces `path` with what `fill` writes into a temporary sibling; the temporary file is
+/// removed if anything fails, and `path` keeps its old content.
+pub fn replace_with(path: &Path, fill: impl FnOnce(&mut File) -> std::io::Result<()>) -> std::io::Result<()> {
+    let dir = parent(path);
+    let mut tmp = NamedTempFile::with_prefix_in(".partial-", dir)?;
+    fill(tmp.as_file_mut())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
 /// Replaces `path` with `bytes` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = temp_sibling(path);
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        sync_dir(path.parent().unwrap_or(Path::new(".")))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    replace_with(path, |f| f.write_all(bytes))
 }

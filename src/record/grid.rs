@@ -1,4 +1,4 @@
-//! Sample grids as PNG: images in [−1, 1] tiled row by row with a 1-pixel gap, each pixel
+//! Sample grids as PNG: images in [−1, 1] tiled row by row on a grey background, each pixel
 //! scaled up so 8×8 digits are visible.
 
 use std::path::Path;
@@ -12,11 +12,13 @@ use super::atomic::write_atomic;
 pub fn render_grid(pixels: &[f32], count: usize, channels: usize, side: usize, columns: usize, zoom: usize) -> ImageBuffer<Rgb<u8>, Vec<u8>> {
     let columns = columns.max(1).min(count.max(1));
     let rows = count.div_ceil(columns);
-    let cell = side * zoom + 1;
-    let mut img = ImageBuffer::from_pixel((columns * cell + 1) as u32, (rows * cell + 1) as u32, Rgb([255u8, 255, 255]));
+    let gap = (zoom / 2).max(1);
+    let cell = side * zoom + gap;
+    let background = Rgb([128u8, 128, 128]);
+    let mut img = ImageBuffer::from_pixel((columns * cell + gap) as u32, (rows * cell + gap) as u32, background);
     let to_byte = |v: f32| ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8;
     for k in 0..count {
-        let (gx, gy) = ((k % columns) * cell + 1, (k / columns) * cell + 1);
+        let (gx, gy) = ((k % columns) * cell + gap, (k / columns) * cell + gap);
         let image = &pixels[k * channels * side * side..(k + 1) * channels * side * side];
         for y in 0..side * zoom {
             for x in 0..side * zoom {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::atomic::{sync_dir, temp_sibling};
+use super::atomic::replace_with;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricRow {
@@ -34,19 +34,12 @@ pub fn to_frame(run_id: &str, rows: &[MetricRow]) -> PolarsResult<DataFrame> {
 
 /// Replaces `path` with the rows, atomically.
 pub fn write_metrics(path: &Path, run_id: &str, rows: &[MetricRow]) -> Result<(), String> {
-    let mut frame = to_frame(run_id, rows).map_err(|e| e.to_string())?;
-    let tmp = temp_sibling(path);
-    let result = (|| -> Result<(), String> {
-        let mut file = std::fs::File::create(&tmp).map_err(|e| e.to_string())?;
-        ParquetWriter::new(&mut file).finish(&mut frame).map_err(|e| e.to_string())?;
-        file.sync_all().map_err(|e| e.to_string())?;
-        std::fs::rename(&tmp, path).map_err(|e| e.to_string())?;
-        sync_dir(path.parent().unwrap_or(Path::new("."))).map_err(|e| e.to_string())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(|e| format!("{}: cannot write metrics: {e}", path.display()))
+    let err = |e: &dyn std::fmt::Display| format!("{}: cannot write metrics: {e}", path.display());
+    let mut frame = to_frame(run_id, rows).map_err(|e| err(&e))?;
+    replace_with(path, |file| {
+        ParquetWriter::new(file).finish(&mut frame).map(|_| ()).map_err(std::io::Error::other)
+    })
+    .map_err(|e| err(&e))
 }
 
 /// Reads the rows back (the run_id column is dropped).

@@ -58,31 +58,26 @@ pub fn save<M: Module + Clone>(
     let root = run_dir.join(DIR);
     fs::create_dir_all(&root).map_err(|e| format!("{}: cannot create: {e}", root.display()))?;
     let final_dir = root.join(folder_name(state.step));
-    let partial = root.join(format!(".partial-{}-{}", folder_name(state.step), std::process::id()));
-    let result = (|| -> Result<(), String> {
-        let _ = fs::remove_dir_all(&partial);
-        fs::create_dir(&partial).map_err(|e| e.to_string())?;
-        let model_path = partial.join("model.bpk");
-        let ema_path = partial.join("ema.bpk");
-        let optim_path = partial.join("optimizer.bpk");
-        model.clone().save_file(&model_path).map_err(|e| e.to_string())?;
-        ema.clone().save_file(&ema_path).map_err(|e| e.to_string())?;
-        optimizer.save(&optim_path).map_err(|e| e.to_string())?;
-        for p in [&model_path, &ema_path, &optim_path] {
-            sync_file(p).map_err(|e| e.to_string())?;
-        }
-        let json = serde_json::to_string_pretty(state).expect("state serialises");
-        write_atomic(&partial.join("state.json"), json.as_bytes()).map_err(|e| e.to_string())?;
-        if final_dir.exists() {
-            fs::remove_dir_all(&final_dir).map_err(|e| e.to_string())?;
-        }
-        fs::rename(&partial, &final_dir).map_err(|e| e.to_string())?;
-        sync_dir(&root).map_err(|e| e.to_string())
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_dir_all(&partial);
-        return Err(format!("{}: cannot write checkpoint: {e}", final_dir.display()));
+    let err = |e: &dyn std::fmt::Display| format!("{}: cannot write checkpoint: {e}", final_dir.display());
+    // The partial folder is deleted on any early return (TempDir's drop).
+    let partial = tempfile::Builder::new().prefix(".partial-").tempdir_in(&root).map_err(|e| err(&e))?;
+    let model_path = partial.path().join("model.bpk");
+    let ema_path = partial.path().join("ema.bpk");
+    let optim_path = partial.path().join("optimizer.bpk");
+    model.clone().save_file(&model_path).map_err(|e| err(&e))?;
+    ema.clone().save_file(&ema_path).map_err(|e| err(&e))?;
+    optimizer.save(&optim_path).map_err(|e| err(&e))?;
+    for p in [&model_path, &ema_path, &optim_path] {
+        sync_file(p).map_err(|e| err(&e))?;
     }
+    let json = serde_json::to_string_pretty(state).expect("state serialises");
+    write_atomic(&partial.path().join("state.json"), json.as_bytes()).map_err(|e| err(&e))?;
+    if final_dir.exists() {
+        fs::remove_dir_all(&final_dir).map_err(|e| err(&e))?;
+    }
+    fs::rename(partial.path(), &final_dir).map_err(|e| err(&e))?;
+    let _ = partial.keep(); // renamed away: nothing left to delete
+    sync_dir(&root).map_err(|e| err(&e))?;
     for (_, old) in list(run_dir).into_iter().skip(keep) {
         let _ = fs::remove_dir_all(old);
     }
