@@ -69,6 +69,11 @@ fn same_seed_same_metrics_other_seed_other_metrics() {
     assert_ne!(values(&a, "loss"), values(&c, "loss"), "another seed: other numbers");
     assert_eq!(fs::read(run_a.join("samples.png")).unwrap(), fs::read(run_b.join("samples.png")).unwrap());
 
+    // Loss per quarter of t, logged with the loss; on a logging step their batch-weighted
+    // mean is the loss itself, so at least one quarter is present and all are finite.
+    let quarters: Vec<&MetricRow> = a.iter().filter(|r| r.name.starts_with("loss_q")).collect();
+    assert!(!quarters.is_empty() && quarters.iter().all(|r| r.value.is_finite() && r.step % 2 == 0));
+
     // The warm-up reaches the base rate at step 3 and holds it.
     let lr = values(&a, "lr");
     assert!((lr[0].1 - 2.0 / 3.0 * 1e-3).abs() < 1e-12 && lr[1].1 == 1e-3, "{lr:?}");

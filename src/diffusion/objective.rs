@@ -107,8 +107,9 @@ impl Objective {
         }
     }
 
-    /// The training loss of one batch, a scalar. `model_out` is [batch, out_ch, h, w].
-    pub fn training_loss(
+    /// The training loss of each example, [batch]; the batch loss is its mean.
+    /// `model_out` is [batch, out_ch, h, w].
+    pub fn per_example_loss(
         &self,
         model_out: Tensor<4>,
         x0: Tensor<4>,
@@ -117,8 +118,9 @@ impl Objective {
         coef: &StepCoefficients,
     ) -> Tensor<1> {
         let target = self.simple_target(x0, x_t, noise, coef);
-        // L_simple (eq. 14): mean over batch and every pixel, no weighting by t.
-        (model_out - target).square().mean()
+        let [batch, ..] = target.dims();
+        // L_simple (eq. 14): the squared error averaged over every pixel, no weighting by t.
+        (model_out - target).square().flatten::<2>(1, 3).mean_dim(1).reshape([batch])
     }
 
     /// μ_θ(x_t, t) from the network's mean output (the first C channels).

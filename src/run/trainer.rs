@@ -21,6 +21,28 @@ use crate::record::MetricRow;
 use crate::rng::{Stream, normal_tensor, stream, stream_at};
 use crate::spec::Experiment;
 
+/// What one optimisation step measured.
+struct StepResult {
+    loss: f64,
+    /// Global gradient norm before clipping.
+    grad_norm: f64,
+    lr: f64,
+    /// Mean loss of the batch's examples in each quarter of 1..=T (improved-diffusion's q0–q3),
+    /// filled on logging steps only.
+    quarter_losses: [Option<f64>; 4],
+}
+
+/// Mean of `losses` grouped by which quarter of 1..=`t_max` each example's t falls in.
+pub fn loss_by_quarter(ts: &[usize], losses: &[f32], t_max: usize) -> [Option<f64>; 4] {
+    let mut sums = [(0.0f64, 0usize); 4];
+    for (&t, &l) in ts.iter().zip(losses) {
+        let q = ((t - 1) * 4 / t_max).min(3);
+        sums[q].0 += l as f64;
+        sums[q].1 += 1;
+    }
+    sums.map(|(sum, n)| (n > 0).then(|| sum / n as f64))
+}
+
 /// Everything that changes as training goes on.
 pub struct TrainState {
     pub model: UNet,
@@ -86,8 +108,8 @@ impl Trainer<'_> {
         write_metrics(&self.run_dir.join("metrics.parquet"), self.run_id, &state.metrics)
     }
 
-    /// One optimisation step at 0-based `step`; returns (loss, grad norm before clipping, lr).
-    fn step(&self, state: &mut TrainState, batcher: &mut Batcher, step: u64) -> (f64, f64, f64) {
+    /// One optimisation step at 0-based `step`.
+    fn step(&self, state: &mut TrainState, batcher: &mut Batcher, step: u64) -> StepResult {
         let spec = self.spec;
         let t_max = self.schedule.timesteps();
         let x0 = batcher.batch(step, &self.device); // [batch, c, h, w]
@@ -101,20 +123,27 @@ impl Trainer<'_> {
         let coef = StepCoefficients::gather(self.schedule, &ts, &self.device);
         let x_t = coef.q_sample(x0.clone(), noise.clone());
         let out = state.model.forward(x_t.clone(), &ts);
-        let loss = self.objective.training_loss(out, x0, x_t, noise, &coef);
+        let per_example = self.objective.per_example_loss(out, x0, x_t, noise, &coef);
+        let loss = per_example.clone().mean();
         let loss_value = loss.clone().into_scalar::<f64>();
         if !loss_value.is_finite() {
-            return (loss_value, f64::NAN, f64::NAN);
+            return StepResult { loss: loss_value, grad_norm: f64::NAN, lr: f64::NAN, quarter_losses: [None; 4] };
         }
+        let quarter_losses = if (step + 1) % spec.train.log_every == 0 || step + 1 == spec.train.steps {
+            let values = per_example.inner().into_data().try_to_vec::<f32>().unwrap_or_default();
+            loss_by_quarter(&ts, &values, t_max)
+        } else {
+            [None; 4]
+        };
         let mut grads = GradientsParams::from_grads(loss.backward(), &state.model);
         let grad_norm = clip_global_norm(&state.model, &mut grads, spec.train.grad_clip);
         if !grad_norm.is_finite() {
-            return (loss_value, grad_norm, f64::NAN);
+            return StepResult { loss: loss_value, grad_norm, lr: f64::NAN, quarter_losses };
         }
         let lr = warmup_lr(spec.train.lr, spec.train.warmup_steps, step + 1);
         state.model = state.optimizer.step(lr, state.model.clone(), grads);
         state.ema = ema_update(state.ema.clone(), &state.model, spec.train.ema_decay);
-        (loss_value, grad_norm, lr)
+        StepResult { loss: loss_value, grad_norm, lr, quarter_losses }
     }
 
     /// Trains from `state.step` to the spec's step count.
@@ -126,7 +155,7 @@ impl Trainer<'_> {
         let started = Instant::now();
         while state.step < total {
             let step = state.step;
-            let (loss, grad_norm, lr) = self.step(state, &mut batcher, step);
+            let StepResult { loss, grad_norm, lr, quarter_losses } = self.step(state, &mut batcher, step);
             let done = step + 1;
             if !loss.is_finite() || !grad_norm.is_finite() {
                 state.metrics.push(MetricRow::train(done, "loss", loss));
@@ -142,6 +171,11 @@ impl Trainer<'_> {
                 state.metrics.push(MetricRow::train(done, "loss", loss));
                 state.metrics.push(MetricRow::train(done, "lr", lr));
                 state.metrics.push(MetricRow::train(done, "grad_norm", grad_norm));
+                for (q, value) in quarter_losses.iter().enumerate() {
+                    if let Some(v) = value {
+                        state.metrics.push(MetricRow::train(done, &format!("loss_q{q}"), *v));
+                    }
+                }
             }
             if done % spec.train.checkpoint_every == 0 || done == total {
                 self.checkpoint(state)?;
@@ -151,5 +185,17 @@ impl Trainer<'_> {
         progress.finish();
         state.seconds += started.elapsed().as_secs_f64();
         Ok(Outcome::Completed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loss_by_quarter;
+
+    #[test]
+    fn quarters_split_one_to_t_evenly() {
+        // T = 8: t 1–2 → q0, 3–4 → q1, 5–6 → q2, 7–8 → q3.
+        let q = loss_by_quarter(&[1, 2, 3, 8, 8], &[1.0, 3.0, 5.0, 7.0, 9.0], 8);
+        assert_eq!(q, [Some(2.0), Some(5.0), None, Some(8.0)]);
     }
 }
