@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use ddpm_exp::error::{EXIT_DIVERGED, Failure};
 use ddpm_exp::record::schedule_table::write_schedule;
+use ddpm_exp::run::evaluate::eval_nll;
 use ddpm_exp::run::{Outcome, resume_run, start_run};
 use ddpm_exp::spec::load_spec;
 
@@ -36,6 +37,16 @@ enum Command {
         /// Continue the run in this folder from its newest checkpoint.
         #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["spec", "set", "seed"])]
         resume: Option<PathBuf>,
+    },
+    /// Evaluate a run's newest checkpoint (EMA weights) and add the results to its eval.parquet.
+    Eval {
+        run_dir: PathBuf,
+        /// The test-set bound in bits/dim, with every per-t term (t = T … 1).
+        #[arg(long)]
+        nll: bool,
+        /// Held-out images to use (default: the spec's `eval.nll_images`; 0 = all).
+        #[arg(long)]
+        images: Option<usize>,
     },
     /// Check specs without running them.
     Validate {
@@ -89,6 +100,17 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
             };
             println!("{}", report.run_dir.display());
             Ok(code)
+        }
+        Command::Eval { run_dir, nll, images } => {
+            if !nll {
+                return Err(Failure::BadInput("nothing to evaluate: pass --nll".into()));
+            }
+            let report = eval_nll(&run_dir, images)?;
+            println!(
+                "test NLL {:.4} bits/dim (L_T {:.2e}) on {} images at step {}",
+                report.total_bits_per_dim, report.prior_bits_per_dim, report.images, report.step
+            );
+            Ok(0)
         }
         Command::Validate { specs, set } => {
             let mut failed = None;

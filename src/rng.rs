@@ -21,6 +21,8 @@ pub enum Stream {
     Dropout = 5,
     /// Sampling: x_T and the z of every reverse step.
     Sampling = 6,
+    /// Evaluation of the bound: the q(x_t|x_0) noise of every t.
+    Evaluation = 7,
 }
 
 /// A stream of `seed` for `purpose`, at its beginning.

@@ -111,9 +111,10 @@ fn embedded_digits_split_into_train_and_held_out() {
     assert_eq!((train.channels, train.height, train.width), (1, 8, 8));
     let (lo, hi) = train.pixels.iter().fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
     assert_eq!((lo, hi), (-1.0, 1.0), "0..16 maps onto [−1, 1]");
-    // The first row of the CSV: its label is 0 and its first pixels 0, 0, 5, 13.
+    // The first row of the CSV: its label is 0 and its first pixels 0, 0, 5, 13, which sit on
+    // the 8-bit grid at round(v·255/16) = 0, 0, 80, 207.
     assert_eq!(train.labels[0], 0);
-    assert_eq!(&train.image(0)[..4], &[-1.0, -1.0, 5.0 / 8.0 - 1.0, 13.0 / 8.0 - 1.0]);
+    assert_eq!(&train.image(0)[..4], &[-1.0, -1.0, 80.0 / 127.5 - 1.0, 207.0 / 127.5 - 1.0]);
     assert!(train.labels.iter().chain(&test.labels).all(|&l| l <= 9));
 }
 

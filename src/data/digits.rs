@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use super::{ImageSet, Split};
+use super::{ImageSet, Split, byte_to_unit};
 
 static DIGITS_CSV_GZ: &[u8] = include_bytes!("../../data/digits.csv.gz");
 
@@ -25,7 +25,9 @@ pub fn parse_csv(text: &str) -> Result<ImageSet, String> {
             if !(0.0..=16.0).contains(&v) {
                 return Err(format!("line {}: pixel {v} outside 0..=16", number + 1));
             }
-            pixels.push(v / 8.0 - 1.0);
+            // 0..=16 onto the 8-bit grid first, so the discretized decoder's 256 bins and the
+            // bits/dim of the bound mean what they mean for 8-bit images.
+            pixels.push(byte_to_unit((v * 255.0 / 16.0).round() as u8));
         }
         let label: f32 = fields[64].trim().parse().map_err(|_| format!("line {}: bad label", number + 1))?;
         labels.push(label as u8);

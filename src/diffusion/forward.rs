@@ -18,6 +18,12 @@ pub struct StepCoefficients {
     /// 1 / √ᾱ_t and √(1/ᾱ_t − 1): x̂_0 from ε (inverse of eq. 4).
     pub recip_sqrt_alpha_bar: Tensor<4>,
     pub sqrt_recip_alpha_bar_minus_one: Tensor<4>,
+    /// log β̃_t with β̃_1 replaced by β̃_2: q's log-variance in the bound, and `fixed_small`'s.
+    pub posterior_log_variance_clipped: Tensor<4>,
+    /// log β_t: `fixed_large`'s log-variance (except t = 1) and `learned_range`'s upper end.
+    pub log_beta: Tensor<4>,
+    /// `fixed_large`'s log-variance: log β_t, with log β̃_2 at t = 1 as in the official code.
+    pub fixed_large_log_variance: Tensor<4>,
 }
 
 fn column(values: Vec<f64>, device: &Device) -> Tensor<4> {
@@ -39,6 +45,11 @@ impl StepCoefficients {
             recip_sqrt_alpha: pick(&|t| 1.0 / schedule.alpha(t).sqrt()),
             recip_sqrt_alpha_bar: pick(&|t| 1.0 / schedule.sqrt_alpha_bar(t)),
             sqrt_recip_alpha_bar_minus_one: pick(&|t| (1.0 / schedule.alpha_bar(t) - 1.0).sqrt()),
+            posterior_log_variance_clipped: pick(&|t| schedule.posterior_log_variance_clipped(t)),
+            log_beta: pick(&|t| schedule.beta(t).ln()),
+            fixed_large_log_variance: pick(&|t| {
+                if t == 1 { schedule.posterior_log_variance_clipped(1) } else { schedule.beta(t).ln() }
+            }),
         }
     }
 
@@ -55,6 +66,16 @@ impl StepCoefficients {
     /// μ_θ = (x_t − β_t/√(1−ᾱ_t) ε_θ) / √α_t (eq. 11).
     pub fn mean_from_eps(&self, x_t: Tensor<4>, eps: Tensor<4>) -> Tensor<4> {
         (x_t - eps * self.eps_coef.clone()) * self.recip_sqrt_alpha.clone()
+    }
+
+    /// ε implied by x̂_0: (x_t/√ᾱ_t − x̂_0) / √(1/ᾱ_t − 1) (eq. 4 solved for ε).
+    pub fn eps_from_x0(&self, x_t: Tensor<4>, x0: Tensor<4>) -> Tensor<4> {
+        (x_t * self.recip_sqrt_alpha_bar.clone() - x0) / self.sqrt_recip_alpha_bar_minus_one.clone()
+    }
+
+    /// x̂_0 implied by a predicted posterior mean μ: (μ − coef2 x_t) / coef1 (eq. 7 inverted).
+    pub fn x0_from_posterior_mean(&self, x_t: Tensor<4>, mean: Tensor<4>) -> Tensor<4> {
+        (mean - x_t * self.posterior_mean_coef2.clone()) / self.posterior_mean_coef1.clone()
     }
 
     /// x̂_0 = x_t/√ᾱ_t − √(1/ᾱ_t − 1) ε (eq. 4 solved for x_0).

@@ -1,6 +1,8 @@
 //! Diffusion math only: schedules, the forward process, objectives and samplers. Knows no files.
 
+pub mod bound;
 pub mod forward;
+pub mod gaussian;
 pub mod objective;
 pub mod sampler;
 pub mod schedule;

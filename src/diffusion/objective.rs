@@ -1,10 +1,11 @@
 //! The three ablation axes of the paper's Table 2 — what the network predicts (mean), how Σ is
 //! chosen (variance) and what is minimised (loss) — and the training loss they imply.
 
-use burn::Tensor;
+use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::forward::StepCoefficients;
+use super::gaussian::{discretized_gaussian_log_likelihood, mean_bits_per_dim, normal_kl};
 
 /// What the network's (first C) output channels predict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,12 +51,27 @@ pub enum LossKind {
     Hybrid,
 }
 
-/// One cell of the ablation grid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// One cell of the ablation grid, with the loss's two numeric knobs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Objective {
     pub mean: MeanKind,
     pub variance: VarianceKind,
     pub loss: LossKind,
+    /// λ of `hybrid`: L_simple + λ·L_vlb.
+    pub vlb_weight: f64,
+    /// Multiply the sampled VLB term by T (improved-diffusion's RESCALED_KL); the official
+    /// DDPM code does not.
+    pub rescale_vlb: bool,
+}
+
+/// The per-example pieces of one batch's loss, each [batch].
+pub struct LossTerms {
+    /// What is minimised, per example; the batch loss is its mean.
+    pub loss: Tensor<1>,
+    /// The unweighted MSE on the mean's own target, where the loss has it.
+    pub mse: Option<Tensor<1>>,
+    /// The sampled bound term L_{t−1} (L_0 at t = 1) in bits/dim, where the loss has it.
+    pub vb: Option<Tensor<1>>,
 }
 
 impl Objective {
@@ -64,22 +80,20 @@ impl Objective {
         if self.variance.is_learned() { 2 * data_channels } else { data_channels }
     }
 
-    /// Why this combination cannot train here, if it cannot.
+    /// Why this combination cannot train, if it cannot.
     pub fn unsupported_reason(&self) -> Option<String> {
-        if self.variance.is_learned() && self.loss == LossKind::Simple {
-            return Some(format!(
+        match (self.variance.is_learned(), self.loss) {
+            (true, LossKind::Simple) => Some(format!(
                 "variance `{}` needs a loss that trains it: `simple` has no term for Σ (use `vlb` or `hybrid`)",
                 self.variance_name()
-            ));
+            )),
+            (false, LossKind::Hybrid) => Some(
+                "`hybrid` stops the VLB's gradient through the mean, so with a fixed variance it is just `simple`: \
+                 use `simple`, or learn the variance"
+                    .to_string(),
+            ),
+            _ => None,
         }
-        if self.loss != LossKind::Simple || self.variance.is_learned() {
-            return Some(format!(
-                "mean/variance/loss = {:?}/{:?}/{:?} is not implemented yet: the true bound and learned Σ \
-                 arrive with the ablation grid; this build trains `loss: simple` with a fixed variance",
-                self.mean, self.variance, self.loss
-            ));
-        }
-        None
     }
 
     fn variance_name(&self) -> &'static str {
@@ -91,14 +105,18 @@ impl Objective {
         }
     }
 
-    /// The regression target of `loss: simple` for this mean parameterisation.
-    pub fn simple_target(
-        &self,
-        x0: Tensor<4>,
-        x_t: Tensor<4>,
-        noise: Tensor<4>,
-        coef: &StepCoefficients,
-    ) -> Tensor<4> {
+    /// The first C channels (the mean's parameterisation) and, with a learned Σ, the next C.
+    pub fn split_output(&self, model_out: Tensor<4>, data_channels: usize) -> (Tensor<4>, Option<Tensor<4>>) {
+        if self.variance.is_learned() {
+            let var_out = model_out.clone().narrow(1, data_channels, data_channels);
+            (model_out.narrow(1, 0, data_channels), Some(var_out))
+        } else {
+            (model_out, None)
+        }
+    }
+
+    /// The regression target of the unweighted MSE for this mean parameterisation.
+    pub fn simple_target(&self, x0: Tensor<4>, x_t: Tensor<4>, noise: Tensor<4>, coef: &StepCoefficients) -> Tensor<4> {
         match self.mean {
             MeanKind::Eps => noise,
             // μ̃_t(x_t, x_0) of eq. 7.
@@ -107,32 +125,11 @@ impl Objective {
         }
     }
 
-    /// The training loss of each example, [batch]; the batch loss is its mean.
-    /// `model_out` is [batch, out_ch, h, w].
-    pub fn per_example_loss(
-        &self,
-        model_out: Tensor<4>,
-        x0: Tensor<4>,
-        x_t: Tensor<4>,
-        noise: Tensor<4>,
-        coef: &StepCoefficients,
-    ) -> Tensor<1> {
-        let target = self.simple_target(x0, x_t, noise, coef);
-        let [batch, ..] = target.dims();
-        // L_simple (eq. 14): the squared error averaged over every pixel, no weighting by t.
-        (model_out - target).square().flatten::<2>(1, 3).mean_dim(1).reshape([batch])
-    }
-
     /// μ_θ(x_t, t) from the network's mean output (the first C channels).
-    pub fn model_mean(
-        &self,
-        mean_out: Tensor<4>,
-        x_t: Tensor<4>,
-        coef: &StepCoefficients,
-        clip_x0: bool,
-    ) -> Tensor<4> {
+    pub fn model_mean(&self, mean_out: Tensor<4>, x_t: Tensor<4>, coef: &StepCoefficients, clip_x0: bool) -> Tensor<4> {
         match self.mean {
             MeanKind::Mu => mean_out,
+            // eq. 11
             MeanKind::Eps if !clip_x0 => coef.mean_from_eps(x_t, mean_out),
             MeanKind::Eps => {
                 let x0 = coef.x0_from_eps(x_t.clone(), mean_out).clamp(-1.0, 1.0);
@@ -143,5 +140,97 @@ impl Objective {
                 coef.posterior_mean(x0, x_t)
             }
         }
+    }
+
+    /// x̂_0 implied by the network's mean output.
+    pub fn predicted_x0(&self, mean_out: Tensor<4>, x_t: Tensor<4>, coef: &StepCoefficients) -> Tensor<4> {
+        match self.mean {
+            MeanKind::Eps => coef.x0_from_eps(x_t, mean_out),
+            MeanKind::X0 => mean_out,
+            MeanKind::Mu => coef.x0_from_posterior_mean(x_t, mean_out),
+        }
+    }
+
+    /// log σ_t² of p_θ(x_{t−1}|x_t), per pixel, shaped like `like`.
+    pub fn model_log_variance(&self, var_out: Option<Tensor<4>>, coef: &StepCoefficients, like: &Tensor<4>) -> Tensor<4> {
+        let shape = like.shape();
+        match (self.variance, var_out) {
+            (VarianceKind::FixedLarge, _) => coef.fixed_large_log_variance.clone().expand(shape),
+            (VarianceKind::FixedSmall, _) => coef.posterior_log_variance_clipped.clone().expand(shape),
+            // The paper's learned diagonal Σ: the network outputs log σ² itself.
+            (VarianceKind::Learned, Some(v)) => v,
+            // Nichol & Dhariwal: v ∈ [−1, 1] interpolates between log β̃_t and log β_t.
+            (VarianceKind::LearnedRange, Some(v)) => {
+                let frac = v.add_scalar(1.0).mul_scalar(0.5);
+                let low = coef.posterior_log_variance_clipped.clone();
+                let high = coef.log_beta.clone();
+                frac.clone() * high + frac.neg().add_scalar(1.0) * low
+            }
+            (_, None) => unreachable!("a learned variance always has its output channels"),
+        }
+    }
+
+    /// (μ_θ, log σ²_θ) of p_θ(x_{t−1}|x_t) from the full network output.
+    pub fn p_mean_log_variance(&self, model_out: Tensor<4>, x_t: Tensor<4>, coef: &StepCoefficients, clip_x0: bool) -> (Tensor<4>, Tensor<4>) {
+        let channels = x_t.dims()[1];
+        let (mean_out, var_out) = self.split_output(model_out, channels);
+        let mean = self.model_mean(mean_out, x_t, coef, clip_x0);
+        let log_var = self.model_log_variance(var_out, coef, &mean);
+        (mean, log_var)
+    }
+
+    /// The bound term per example in bits/dim: L_{t−1} = KL(q(x_{t−1}|x_t,x_0) ‖ p_θ) for
+    /// t ≥ 2, and L_0 = −log p_θ(x_0|x_1) under the discretized decoder where `first` (t = 1).
+    pub fn vb_term(
+        &self,
+        mean: Tensor<4>,
+        log_var: Tensor<4>,
+        x0: Tensor<4>,
+        x_t: Tensor<4>,
+        coef: &StepCoefficients,
+        first: Tensor<1, Bool>,
+    ) -> Tensor<1> {
+        let true_mean = coef.posterior_mean(x0.clone(), x_t);
+        let true_log_var = coef.posterior_log_variance_clipped.clone().expand(mean.shape());
+        let kl = mean_bits_per_dim(normal_kl(true_mean, true_log_var, mean.clone(), log_var.clone()));
+        let decoder_nll = mean_bits_per_dim(discretized_gaussian_log_likelihood(x0, mean, log_var).neg());
+        kl.mask_where(first, decoder_nll)
+    }
+
+    /// The training loss of each example at its timestep `ts[i]`.
+    pub fn loss_terms(
+        &self,
+        model_out: Tensor<4>,
+        x0: Tensor<4>,
+        x_t: Tensor<4>,
+        noise: Tensor<4>,
+        coef: &StepCoefficients,
+        ts: &[usize],
+        timesteps: usize,
+    ) -> LossTerms {
+        let channels = x0.dims()[1];
+        let device = x0.device();
+        let (mean_out, var_out) = self.split_output(model_out, channels);
+        let mse = (self.loss != LossKind::Vlb).then(|| {
+            let target = self.simple_target(x0.clone(), x_t.clone(), noise, coef);
+            // L_simple (eq. 14) and its μ̃ counterpart: squared error over every pixel, unweighted.
+            (mean_out.clone() - target).square().flatten::<2>(1, 3).mean_dim(1).reshape([ts.len()])
+        });
+        let vb = (self.loss != LossKind::Simple).then(|| {
+            // Hybrid trains Σ through the bound while the mean learns from L_simple alone.
+            let mean_input = if self.loss == LossKind::Hybrid { mean_out.clone().detach() } else { mean_out.clone() };
+            let mean = self.model_mean(mean_input, x_t.clone(), coef, false);
+            let log_var = self.model_log_variance(var_out, coef, &mean);
+            let first = Tensor::<1, Bool>::from_data(TensorData::new(ts.iter().map(|&t| t == 1).collect::<Vec<_>>(), [ts.len()]), &device);
+            let vb = self.vb_term(mean, log_var, x0, x_t, coef, first);
+            if self.rescale_vlb { vb.mul_scalar(timesteps as f64) } else { vb }
+        });
+        let loss = match (&mse, &vb) {
+            (Some(m), None) => m.clone(),
+            (None, Some(v)) => v.clone(),
+            (Some(m), Some(v)) => m.clone() + v.clone().mul_scalar(self.vlb_weight),
+            (None, None) => unreachable!("every loss has a term"),
+        };
+        LossTerms { loss, mse, vb }
     }
 }

@@ -4,7 +4,7 @@ use burn::prelude::*;
 use rand_chacha::ChaCha8Rng;
 
 use super::forward::StepCoefficients;
-use super::objective::{Objective, VarianceKind};
+use super::objective::Objective;
 use super::schedule::DiffusionSchedule;
 use crate::rng::normal_tensor;
 
@@ -17,38 +17,16 @@ pub struct AncestralSampler<'a> {
 }
 
 impl AncestralSampler<'_> {
-    /// log σ_t² of a fixed-variance reverse process at the paper's t.
-    pub fn fixed_log_variance(&self, t: usize) -> f64 {
-        let s = self.schedule;
-        match self.objective.variance {
-            // σ² = β_t, with the t = 1 entry β̃_2 as in the official code (z = 0 there anyway).
-            VarianceKind::FixedLarge if t == 1 => s.posterior_log_variance_clipped(1),
-            VarianceKind::FixedLarge => s.beta(t).ln(),
-            VarianceKind::FixedSmall => s.posterior_log_variance_clipped(t),
-            VarianceKind::Learned | VarianceKind::LearnedRange => {
-                unreachable!("learned variances come from the network output")
-            }
-        }
-    }
-
     /// x_{t−1} = μ_θ(x_t, t) + σ_t z, z ~ N(0, I) for t > 1 and z = 0 at t = 1.
-    pub fn step(
-        &self,
-        model_out: Tensor<4>,
-        x_t: Tensor<4>,
-        t: usize,
-        rng: &mut ChaCha8Rng,
-    ) -> Tensor<4> {
+    pub fn step(&self, model_out: Tensor<4>, x_t: Tensor<4>, t: usize, rng: &mut ChaCha8Rng) -> Tensor<4> {
         let [n, c, h, w] = x_t.dims();
         let device = x_t.device();
         let coef = StepCoefficients::gather(self.schedule, &vec![t; n], &device);
-        let mean_out = model_out.narrow(1, 0, c);
-        let mean = self.objective.model_mean(mean_out, x_t, &coef, self.clip_x0);
+        let (mean, log_var) = self.objective.p_mean_log_variance(model_out, x_t, &coef, self.clip_x0);
         if t == 1 {
             return mean;
         }
-        let sigma = (0.5 * self.fixed_log_variance(t)).exp();
-        mean + normal_tensor(rng, [n, c, h, w], &device).mul_scalar(sigma)
+        mean + normal_tensor(rng, [n, c, h, w], &device) * log_var.mul_scalar(0.5).exp()
     }
 
     /// Runs the whole chain; `model(x_t, t)` returns the network output for timestep t and

@@ -103,3 +103,11 @@ pub fn load<M: Module>(dir: &Path, model: M, ema: M, optimizer: ModuleOptimizer)
     let optimizer = optimizer.load(at("optimizer.bpk")).map_err(|e| err("optimizer.bpk", &e))?;
     Ok(Loaded { model, ema, optimizer, state })
 }
+
+/// Loads only the EMA weights of the checkpoint in `dir` into `model`, and its step.
+pub fn load_ema<M: Module>(dir: &Path, model: M) -> Result<(M, CheckpointState), String> {
+    let text = fs::read_to_string(dir.join("state.json")).map_err(|e| format!("{}: cannot load: {e}", dir.join("state.json").display()))?;
+    let state: CheckpointState = serde_json::from_str(&text).map_err(|e| format!("{}: cannot load: {e}", dir.join("state.json").display()))?;
+    let model = model.try_load_file(dir.join("ema.bpk")).map_err(|e| format!("{}: cannot load: {e}", dir.join("ema.bpk").display()))?;
+    Ok((model, state))
+}

@@ -2,6 +2,7 @@
 
 pub mod checkpoint;
 pub mod ema;
+pub mod evaluate;
 pub mod grad_clip;
 pub mod progress;
 pub mod run_dir;

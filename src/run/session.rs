@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::checkpoint;
+use super::evaluate::record_nll;
 use super::run_dir::{create_run_dir, run_id};
 use super::sampling::draw_samples;
 use super::trainer::{Outcome, TrainState, Trainer, fresh_state};
@@ -122,6 +123,10 @@ fn continue_run(
             let pixels = draw_samples(&state.ema, spec, &schedule, spec.sample.count, device);
             let (channels, side) = spec.data.dataset.image_shape();
             write_grid(&run_dir.join("samples.png"), &pixels, spec.sample.count, channels, side)?;
+            if spec.eval.nll_at_end {
+                let nll = record_nll(&state.ema, spec, run_dir, state.step, device).map_err(|e| e.to_string())?;
+                eprintln!("{}: test NLL {:.4} bits/dim on {} images", spec.name, nll.total_bits_per_dim, nll.images);
+            }
         }
         Ok(outcome)
     });

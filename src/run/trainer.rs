@@ -27,9 +27,9 @@ struct StepResult {
     /// Global gradient norm before clipping.
     grad_norm: f64,
     lr: f64,
-    /// Mean loss of the batch's examples in each quarter of 1..=T (improved-diffusion's q0–q3),
-    /// filled on logging steps only.
-    quarter_losses: [Option<f64>; 4],
+    /// Extra metrics of logging steps: the loss per quarter of 1..=T (improved-diffusion's
+    /// q0–q3) and the loss's parts.
+    logged: Vec<(String, f64)>,
 }
 
 /// Mean of `losses` grouped by which quarter of 1..=`t_max` each example's t falls in.
@@ -123,27 +123,38 @@ impl Trainer<'_> {
         let coef = StepCoefficients::gather(self.schedule, &ts, &self.device);
         let x_t = coef.q_sample(x0.clone(), noise.clone());
         let out = state.model.forward(x_t.clone(), &ts);
-        let per_example = self.objective.per_example_loss(out, x0, x_t, noise, &coef);
-        let loss = per_example.clone().mean();
+        let terms = self.objective.loss_terms(out, x0, x_t, noise, &coef, &ts, t_max);
+        let loss = terms.loss.clone().mean();
         let loss_value = loss.clone().into_scalar::<f64>();
+        let mut result = StepResult { loss: loss_value, grad_norm: f64::NAN, lr: f64::NAN, logged: Vec::new() };
         if !loss_value.is_finite() {
-            return StepResult { loss: loss_value, grad_norm: f64::NAN, lr: f64::NAN, quarter_losses: [None; 4] };
+            return result;
         }
-        let quarter_losses = if (step + 1) % spec.train.log_every == 0 || step + 1 == spec.train.steps {
-            let values = per_example.inner().into_data().try_to_vec::<f32>().unwrap_or_default();
-            loss_by_quarter(&ts, &values, t_max)
-        } else {
-            [None; 4]
-        };
+        if (step + 1) % spec.train.log_every == 0 || step + 1 == spec.train.steps {
+            let values = terms.loss.clone().inner().into_data().try_to_vec::<f32>().unwrap_or_default();
+            for (q, value) in loss_by_quarter(&ts, &values, t_max).into_iter().enumerate() {
+                if let Some(v) = value {
+                    result.logged.push((format!("loss_q{q}"), v));
+                }
+            }
+            // The two parts of a hybrid loss, and the bound term of a `vlb` loss in bits/dim.
+            for (name, part) in [("mse", &terms.mse), ("vb", &terms.vb)] {
+                if let Some(part) = part {
+                    result.logged.push((name.to_string(), part.clone().mean().into_scalar::<f64>()));
+                }
+            }
+        }
         let mut grads = GradientsParams::from_grads(loss.backward(), &state.model);
         let grad_norm = clip_global_norm(&state.model, &mut grads, spec.train.grad_clip);
+        result.grad_norm = grad_norm;
         if !grad_norm.is_finite() {
-            return StepResult { loss: loss_value, grad_norm, lr: f64::NAN, quarter_losses };
+            return result;
         }
         let lr = warmup_lr(spec.train.lr, spec.train.warmup_steps, step + 1);
         state.model = state.optimizer.step(lr, state.model.clone(), grads);
         state.ema = ema_update(state.ema.clone(), &state.model, spec.train.ema_decay);
-        StepResult { loss: loss_value, grad_norm, lr, quarter_losses }
+        result.lr = lr;
+        result
     }
 
     /// Trains from `state.step` to the spec's step count.
@@ -155,7 +166,7 @@ impl Trainer<'_> {
         let started = Instant::now();
         while state.step < total {
             let step = state.step;
-            let StepResult { loss, grad_norm, lr, quarter_losses } = self.step(state, &mut batcher, step);
+            let StepResult { loss, grad_norm, lr, logged } = self.step(state, &mut batcher, step);
             let done = step + 1;
             if !loss.is_finite() || !grad_norm.is_finite() {
                 state.metrics.push(MetricRow::train(done, "loss", loss));
@@ -171,10 +182,8 @@ impl Trainer<'_> {
                 state.metrics.push(MetricRow::train(done, "loss", loss));
                 state.metrics.push(MetricRow::train(done, "lr", lr));
                 state.metrics.push(MetricRow::train(done, "grad_norm", grad_norm));
-                for (q, value) in quarter_losses.iter().enumerate() {
-                    if let Some(v) = value {
-                        state.metrics.push(MetricRow::train(done, &format!("loss_q{q}"), *v));
-                    }
+                for (name, value) in logged {
+                    state.metrics.push(MetricRow::train(done, &name, value));
                 }
             }
             if done % spec.train.checkpoint_every == 0 || done == total {

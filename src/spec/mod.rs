@@ -17,7 +17,8 @@ use crate::model::UNetConfig;
 impl Experiment {
     /// The ablation cell this spec trains.
     pub fn objective(&self) -> Objective {
-        Objective { mean: self.diffusion.mean, variance: self.diffusion.variance, loss: self.diffusion.loss }
+        let d = &self.diffusion;
+        Objective { mean: d.mean, variance: d.variance, loss: d.loss, vlb_weight: d.vlb_weight, rescale_vlb: d.rescale_vlb }
     }
 
     pub fn schedule_params(&self) -> ScheduleParams {

@@ -26,6 +26,7 @@ pub struct Experiment {
     pub model: ModelSpec,
     pub train: TrainSpec,
     pub sample: SampleSpec,
+    pub eval: EvalSpec,
 }
 
 impl Default for Experiment {
@@ -40,6 +41,7 @@ impl Default for Experiment {
             model: ModelSpec::default(),
             train: TrainSpec::default(),
             sample: SampleSpec::default(),
+            eval: EvalSpec::default(),
         }
     }
 }
@@ -80,8 +82,13 @@ pub struct DiffusionSpec {
     pub mean: MeanKind,
     /// Σ_θ: `fixed_large` (β_t), `fixed_small` (β̃_t), `learned`, `learned_range`.
     pub variance: VarianceKind,
-    /// `simple` (unweighted MSE on the mean's target), `vlb` or `hybrid`.
+    /// `simple` (unweighted MSE on the mean's target), `vlb` (the true bound) or `hybrid`.
     pub loss: LossKind,
+    /// λ of `hybrid`: L_simple + λ·L_vlb (0.001 in Nichol & Dhariwal).
+    pub vlb_weight: f64,
+    /// Multiply the sampled bound term by T while training (improved-diffusion's rescaled KL).
+    /// Default false, as the official DDPM code: the term is trained as L_{t−1} in bits/dim.
+    pub rescale_vlb: bool,
 }
 
 impl Default for DiffusionSpec {
@@ -96,6 +103,8 @@ impl Default for DiffusionSpec {
             mean: MeanKind::Eps,
             variance: VarianceKind::FixedLarge,
             loss: LossKind::Simple,
+            vlb_weight: 0.001,
+            rescale_vlb: false,
         }
     }
 }
@@ -182,5 +191,22 @@ pub struct SampleSpec {
 impl Default for SampleSpec {
     fn default() -> Self {
         Self { count: 64, clip_x0: false }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvalSpec {
+    /// Evaluate the test NLL (the full bound, t = T … 1) with the EMA weights when training ends.
+    pub nll_at_end: bool,
+    /// Held-out images the NLL is computed on (the first N of the test split; 0 = all).
+    pub nll_images: usize,
+    /// Images per forward pass during evaluation.
+    pub batch_size: usize,
+}
+
+impl Default for EvalSpec {
+    fn default() -> Self {
+        Self { nll_at_end: false, nll_images: 0, batch_size: 128 }
     }
 }

@@ -46,6 +46,9 @@ pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
     if let Some(reason) = e.objective().unsupported_reason() {
         bad("diffusion.loss", reason);
     }
+    if !(d.vlb_weight.is_finite() && d.vlb_weight >= 0.0) {
+        bad("diffusion.vlb_weight", format!("must be a non-negative number, got {}", d.vlb_weight));
+    }
 
     let m = &e.model;
     if m.num_res_blocks == 0 {
@@ -89,6 +92,9 @@ pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
     }
     if t.keep_checkpoints == 0 {
         bad("train.keep_checkpoints", "must be at least 1".into());
+    }
+    if e.eval.batch_size == 0 {
+        bad("eval.batch_size", "must be at least 1".into());
     }
     if e.sample.count == 0 {
         bad("sample.count", "must be at least 1".into());

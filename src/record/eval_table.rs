@@ -1,0 +1,60 @@
+//! `eval.parquet`: evaluation results in long form (run_id, step, split, name, t, value), where
+//! `step` is the checkpoint evaluated and `t` is set for per-timestep terms and null for totals.
+//! A new evaluation of the same checkpoint and kind replaces the old rows.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::atomic::replace_with;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalRow {
+    pub step: u64,
+    pub split: String,
+    pub name: String,
+    pub t: Option<u64>,
+    pub value: f64,
+}
+
+pub const FILE: &str = "eval.parquet";
+
+pub fn read_eval(path: &Path) -> Result<Vec<EvalRow>, String> {
+    let err = |e: PolarsError| format!("{}: not a readable eval table: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
+    let frame = ParquetReader::new(file).finish().map_err(err)?;
+    let step = frame.column("step").map_err(err)?.u64().map_err(err)?.clone();
+    let split = frame.column("split").map_err(err)?.str().map_err(err)?.clone();
+    let name = frame.column("name").map_err(err)?.str().map_err(err)?.clone();
+    let t = frame.column("t").map_err(err)?.u64().map_err(err)?.clone();
+    let value = frame.column("value").map_err(err)?.f64().map_err(err)?.clone();
+    Ok((0..frame.height())
+        .map(|i| EvalRow {
+            step: step.get(i).unwrap_or(0),
+            split: split.get(i).unwrap_or("").to_string(),
+            name: name.get(i).unwrap_or("").to_string(),
+            t: t.get(i),
+            value: value.get(i).unwrap_or(f64::NAN),
+        })
+        .collect())
+}
+
+/// Adds `rows` to the run's eval table, dropping older rows of the same step and names.
+pub fn merge_eval(run_dir: &Path, run_id: &str, rows: &[EvalRow]) -> Result<(), String> {
+    let path = run_dir.join(FILE);
+    let mut all = if path.exists() { read_eval(&path)? } else { Vec::new() };
+    all.retain(|old| !rows.iter().any(|new| new.step == old.step && new.name == old.name && new.split == old.split));
+    all.extend_from_slice(rows);
+    let err = |e: &dyn std::fmt::Display| format!("{}: cannot write eval table: {e}", path.display());
+    let mut frame = df!(
+        "run_id" => vec![run_id; all.len()],
+        "step" => all.iter().map(|r| r.step).collect::<Vec<u64>>(),
+        "split" => all.iter().map(|r| r.split.as_str()).collect::<Vec<&str>>(),
+        "name" => all.iter().map(|r| r.name.as_str()).collect::<Vec<&str>>(),
+        "t" => all.iter().map(|r| r.t).collect::<Vec<Option<u64>>>(),
+        "value" => all.iter().map(|r| r.value).collect::<Vec<f64>>(),
+    )
+    .map_err(|e| err(&e))?;
+    replace_with(&path, |file| ParquetWriter::new(file).finish(&mut frame).map(|_| ()).map_err(std::io::Error::other))
+        .map_err(|e| err(&e))
+}
