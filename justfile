@@ -19,3 +19,11 @@ schedule spec="experiments/eps_simple.yaml" out="results/schedule.csv":
 # The test suite (what CI runs).
 test:
     cargo test --release
+
+# Every Table 2 cell × seed, then a summary table: `just ablate`, `just ablate profile=mnist seeds=0,1,2`.
+ablate profile="digits" seeds="0" *args="":
+    cargo run --release -- ablate --profile {{profile}} --seeds {{seeds}} {{args}}
+
+# Test-set NLL (the full bound) of a run's newest checkpoint.
+eval run_dir:
+    cargo run --release -- eval {{run_dir}} --nll

@@ -4,6 +4,7 @@
 //! Arrows point one way: `spec` → `run` (which uses `diffusion`, `model`, `data`) → `record`.
 //! `diffusion` is math only and knows no files.
 
+pub mod ablate;
 pub mod data;
 pub mod device;
 pub mod diffusion;

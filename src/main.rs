@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use ddpm_exp::ablate::run_ablation;
 use ddpm_exp::error::{EXIT_DIVERGED, Failure};
 use ddpm_exp::record::schedule_table::write_schedule;
 use ddpm_exp::run::evaluate::eval_nll;
@@ -37,6 +38,22 @@ enum Command {
         /// Continue the run in this folder from its newest checkpoint.
         #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["spec", "set", "seed"])]
         resume: Option<PathBuf>,
+    },
+    /// Run every spec × seed (skipping cells already complete), then print a summary table.
+    Ablate {
+        /// Specs to run (default: every experiments/*.yaml but base.yaml).
+        specs: Vec<PathBuf>,
+        /// Seeds, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "0")]
+        seeds: Vec<u64>,
+        /// Scale profile: experiments/profiles/NAME.yaml (digits, mnist, fashion_mnist, cifar10) or a path.
+        #[arg(long)]
+        profile: Option<String>,
+        /// Folder of the cells' run folders (default: results/ablate[-PROFILE]).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
     },
     /// Evaluate a run's newest checkpoint (EMA weights) and add the results to its eval.parquet.
     Eval {
@@ -100,6 +117,12 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
             };
             println!("{}", report.run_dir.display());
             Ok(code)
+        }
+        Command::Ablate { specs, seeds, profile, out, set } => {
+            let report = run_ablation(specs, &seeds, profile.as_deref(), out, &set)?;
+            print!("{}", report.table);
+            println!("{}", report.summary_path.display());
+            Ok(if report.any_failed { ddpm_exp::error::EXIT_FAILED } else { 0 })
         }
         Command::Eval { run_dir, nll, images } => {
             if !nll {

@@ -37,9 +37,21 @@ pub struct ResolvedSpec {
 
 /// Loads `path`, its bases and the `key.path=value` overrides into a checked [`Experiment`].
 pub fn load_spec(path: &Path, overrides: &[String]) -> Result<ResolvedSpec, SpecError> {
+    load_spec_with_profile(path, None, overrides)
+}
+
+/// As [`load_spec`], with a scale profile (a spec file of its own) laid over the spec and
+/// under the overrides: the same cell at another scale.
+pub fn load_spec_with_profile(path: &Path, profile: Option<&Path>, overrides: &[String]) -> Result<ResolvedSpec, SpecError> {
     let mut layers = Vec::new();
     read_chain(path, &mut Vec::new(), &mut layers)?;
     layers.reverse(); // base first
+    if let Some(profile) = profile {
+        let mut profile_layers = Vec::new();
+        read_chain(profile, &mut Vec::new(), &mut profile_layers)?;
+        profile_layers.reverse();
+        layers.extend(profile_layers);
+    }
     let files = layers
         .iter()
         .filter_map(|l| match &l.source {
@@ -68,6 +80,31 @@ pub fn load_spec(path: &Path, overrides: &[String]) -> Result<ResolvedSpec, Spec
         return Err(error_at_key(&layers, path, &key, message));
     }
     Ok(ResolvedSpec { experiment, path: path.to_path_buf(), files })
+}
+
+/// Finds the profile `name`: a path to a YAML file, or `profiles/<name>.yaml` beside `spec`.
+pub fn find_profile(spec: &Path, name: &str) -> Result<PathBuf, SpecError> {
+    let direct = PathBuf::from(name);
+    if direct.is_file() {
+        return Ok(direct);
+    }
+    let dir = spec.parent().unwrap_or(Path::new(".")).join("profiles");
+    let path = dir.join(format!("{name}.yaml"));
+    if path.is_file() {
+        return Ok(path);
+    }
+    let mut known: Vec<String> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.path().file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    known.sort();
+    let hint = match super::suggest::closest(name, known.iter().map(String::as_str)) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None => format!("known profiles: {}", known.join(", ")),
+    };
+    Err(SpecError::new(path.display().to_string(), Some("--profile".into()), format!("no profile `{name}`; {hint}")))
 }
 
 /// Loads an already resolved spec (a run's `spec.yaml`) without bases or overrides.

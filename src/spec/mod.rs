@@ -8,7 +8,7 @@ pub mod suggest;
 pub mod validate;
 
 pub use error::SpecError;
-pub use load::{ResolvedSpec, load_resolved, load_spec};
+pub use load::{ResolvedSpec, find_profile, load_resolved, load_spec, load_spec_with_profile};
 pub use schema::Experiment;
 
 use crate::diffusion::{DiffusionSchedule, Objective, ScheduleParams};

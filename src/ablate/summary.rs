@@ -1,0 +1,81 @@
+//! The ablation's summary: one row per cell, read back from the run folders' records.
+
+use std::path::{Path, PathBuf};
+
+use super::CellAction;
+use crate::record::eval_table::{self, read_eval};
+use crate::record::meta::{Meta, Status};
+use crate::record::metrics::read_metrics;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryRow {
+    pub cell: String,
+    pub seed: u64,
+    /// `ok`, `diverged at step N`, `failed: …`, or `running`.
+    pub status: String,
+    pub final_loss: Option<f64>,
+    pub test_nll_bpd: Option<f64>,
+    pub steps_per_second: Option<f64>,
+    pub run_dir: Option<PathBuf>,
+}
+
+/// Reads a cell's row from its run folder.
+pub fn summarise(cell: &str, seed: u64, action: &CellAction, run_dir: Option<&Path>) -> SummaryRow {
+    let mut row = SummaryRow {
+        cell: cell.to_string(),
+        seed,
+        status: String::new(),
+        final_loss: None,
+        test_nll_bpd: None,
+        steps_per_second: None,
+        run_dir: run_dir.map(Path::to_path_buf),
+    };
+    let meta = run_dir.and_then(|d| Meta::read(d).ok());
+    row.status = match (&meta, action) {
+        (_, CellAction::Failed(why)) => format!("failed: {why}"),
+        (Some(m), _) => match m.status {
+            Status::Ok => "ok".into(),
+            Status::Diverged => format!("diverged at step {}", m.diverged_at_step.unwrap_or(0)),
+            other => format!("{other:?}").to_lowercase(),
+        },
+        (None, _) => "no record".into(),
+    };
+    let Some(dir) = run_dir else { return row };
+    if let Some(m) = &meta {
+        row.steps_per_second = m.steps_per_second;
+        // A diverged run's last finite loss, as the paper's "–" cells keep theirs.
+        row.final_loss = m.last_finite_loss;
+    }
+    if let Ok(rows) = read_metrics(&dir.join("metrics.parquet"))
+        && meta.as_ref().is_none_or(|m| m.status != Status::Diverged)
+    {
+        row.final_loss = rows.iter().filter(|r| r.name == "loss").max_by_key(|r| r.step).map(|r| r.value).or(row.final_loss);
+    }
+    if let Ok(evals) = read_eval(&dir.join(eval_table::FILE)) {
+        row.test_nll_bpd = evals.iter().filter(|r| r.name == "nll_bpd").max_by_key(|r| r.step).map(|r| r.value);
+    }
+    row
+}
+
+fn number(v: Option<f64>, digits: usize) -> String {
+    v.map_or("–".to_string(), |x| format!("{x:.digits$}"))
+}
+
+/// The rows as a Markdown table; a cell that did not finish shows "–" for its numbers.
+pub fn markdown(rows: &[SummaryRow]) -> String {
+    let mut out = String::from("| cell | seed | status | final train loss | test NLL (bits/dim) | steps/s | run |\n|---|---|---|---|---|---|---|\n");
+    for r in rows {
+        let finished = r.status == "ok";
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            r.cell,
+            r.seed,
+            r.status.replace('|', "/"),
+            number(r.final_loss, 4),
+            if finished { number(r.test_nll_bpd, 3) } else { "–".into() },
+            number(r.steps_per_second, 2),
+            r.run_dir.as_ref().map_or(String::new(), |d| d.file_name().unwrap_or_default().to_string_lossy().into_owned()),
+        ));
+    }
+    out
+}
