@@ -10,7 +10,7 @@ use ddpm_exp::error::{EXIT_DIVERGED, Failure};
 use ddpm_exp::record::schedule_table::write_schedule;
 use ddpm_exp::run::evaluate::eval_nll;
 use ddpm_exp::run::{Outcome, resume_run, start_run};
-use ddpm_exp::spec::load_spec;
+use ddpm_exp::spec::{find_profile, load_spec, load_spec_with_profile};
 
 #[derive(Parser)]
 #[command(name = "ddpm-exp", version, about = "Reproducible DDPM experiments and ablations (Ho et al. 2020)")]
@@ -69,6 +69,9 @@ enum Command {
     Validate {
         #[arg(required = true)]
         specs: Vec<PathBuf>,
+        /// Check the specs at this scale profile (as `ablate --profile` would run them).
+        #[arg(long)]
+        profile: Option<String>,
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
@@ -135,10 +138,14 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
             );
             Ok(0)
         }
-        Command::Validate { specs, set } => {
+        Command::Validate { specs, profile, set } => {
             let mut failed = None;
             for path in &specs {
-                match load_spec(path, &set) {
+                let resolved = match &profile {
+                    Some(name) => find_profile(path, name).and_then(|p| load_spec_with_profile(path, Some(&p), &set)),
+                    None => load_spec(path, &set),
+                };
+                match resolved {
                     Ok(resolved) => println!("ok: {} ({})", path.display(), resolved.experiment.name),
                     Err(e) => {
                         eprintln!("error: {e}");

@@ -124,3 +124,22 @@ fn the_shipped_specs_validate() {
         }
     }
 }
+
+#[test]
+fn the_cifar10_profile_lays_the_papers_setup_over_a_cell() {
+    use burn::prelude::*;
+    use ddpm_exp::spec::{find_profile, load_spec_with_profile};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+    let cell = root.join("mu_vlb_learned.yaml");
+    let profile = find_profile(&cell, "cifar10").unwrap();
+    // The dataset folder is not here; point it at one that exists to pass the check.
+    let e = load_spec_with_profile(&cell, Some(&profile), &["data.dir=.".into()]).unwrap().experiment;
+    assert_eq!(e.name, "mu_vlb_learned", "the cell keeps its name");
+    assert_eq!((e.diffusion.mean, e.diffusion.loss), (MeanKind::Mu, ddpm_exp::diffusion::LossKind::Vlb));
+    assert_eq!((e.train.steps, e.train.batch_size, e.train.lr, e.train.warmup_steps), (800_000, 128, 2e-4, 5000));
+    assert_eq!((e.train.grad_clip, e.train.ema_decay, e.model.dropout, e.data.random_flip), (Some(1.0), 0.9999, 0.1, true));
+    // The paper's UNet, with twice the output channels for the learned Σ: the 3 extra output
+    // maps of the last 3×3 conv from 128 channels add 3·(128·9 + 1) = 3459 parameters.
+    let model = e.unet_config().init(&Device::flex());
+    assert_eq!(model.num_params(), 35_746_307 + 3459);
+}
