@@ -13,7 +13,11 @@ use ddpm_exp::run::{Outcome, resume_run, start_run};
 use ddpm_exp::spec::{find_profile, load_spec, load_spec_with_profile};
 
 #[derive(Parser)]
-#[command(name = "ddpm-exp", version, about = "Reproducible DDPM experiments and ablations (Ho et al. 2020)")]
+#[command(
+    name = "ddpm-exp",
+    version,
+    about = "Reproducible DDPM experiments and ablations (Ho et al. 2020)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -98,7 +102,13 @@ fn main() -> ExitCode {
 
 fn dispatch(command: Command) -> Result<i32, Failure> {
     match command {
-        Command::Run { spec, mut set, seed, out, resume } => {
+        Command::Run {
+            spec,
+            mut set,
+            seed,
+            out,
+            resume,
+        } => {
             let report = match (resume, spec) {
                 (Some(run_dir), _) => resume_run(&run_dir)?,
                 (None, Some(spec_path)) => {
@@ -112,7 +122,10 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
             };
             let code = match report.outcome {
                 Outcome::Completed => 0,
-                Outcome::Diverged { step, last_finite_loss } => {
+                Outcome::Diverged {
+                    step,
+                    last_finite_loss,
+                } => {
                     let last = last_finite_loss.map_or("none".to_string(), |l| format!("{l:.6}"));
                     eprintln!("diverged at step {step} (last finite loss {last})");
                     EXIT_DIVERGED
@@ -121,13 +134,27 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
             println!("{}", report.run_dir.display());
             Ok(code)
         }
-        Command::Ablate { specs, seeds, profile, out, set } => {
+        Command::Ablate {
+            specs,
+            seeds,
+            profile,
+            out,
+            set,
+        } => {
             let report = run_ablation(specs, &seeds, profile.as_deref(), out, &set)?;
             print!("{}", report.table);
             println!("{}", report.summary_path.display());
-            Ok(if report.any_failed { ddpm_exp::error::EXIT_FAILED } else { 0 })
+            Ok(if report.any_failed {
+                ddpm_exp::error::EXIT_FAILED
+            } else {
+                0
+            })
         }
-        Command::Eval { run_dir, nll, images } => {
+        Command::Eval {
+            run_dir,
+            nll,
+            images,
+        } => {
             if !nll {
                 return Err(Failure::BadInput("nothing to evaluate: pass --nll".into()));
             }
@@ -138,15 +165,22 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
             );
             Ok(0)
         }
-        Command::Validate { specs, profile, set } => {
+        Command::Validate {
+            specs,
+            profile,
+            set,
+        } => {
             let mut failed = None;
             for path in &specs {
                 let resolved = match &profile {
-                    Some(name) => find_profile(path, name).and_then(|p| load_spec_with_profile(path, Some(&p), &set)),
+                    Some(name) => find_profile(path, name)
+                        .and_then(|p| load_spec_with_profile(path, Some(&p), &set)),
                     None => load_spec(path, &set),
                 };
                 match resolved {
-                    Ok(resolved) => println!("ok: {} ({})", path.display(), resolved.experiment.name),
+                    Ok(resolved) => {
+                        println!("ok: {} ({})", path.display(), resolved.experiment.name)
+                    }
                     Err(e) => {
                         eprintln!("error: {e}");
                         failed = Some(Failure::from(e).exit_code());

@@ -34,7 +34,9 @@ pub fn stream(seed: u64, purpose: Stream) -> ChaCha8Rng {
 
 /// Standard normal draws in f32.
 pub fn normal_vec(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
-    (0..n).map(|_| rng.sample::<f32, _>(StandardNormal)).collect()
+    (0..n)
+        .map(|_| rng.sample::<f32, _>(StandardNormal))
+        .collect()
 }
 
 /// A tensor of standard normal draws from `rng`, made on the CPU and moved to `device`.

@@ -25,7 +25,11 @@ fn bin() -> Command {
 fn write_cells(dir: &Path) -> Vec<PathBuf> {
     fs::write(dir.join("base.yaml"), BASE).unwrap();
     let learned = dir.join("eps_vlb_learned.yaml");
-    fs::write(&learned, "extends: base.yaml\ndiffusion: {mean: eps, variance: learned, loss: vlb}\n").unwrap();
+    fs::write(
+        &learned,
+        "extends: base.yaml\ndiffusion: {mean: eps, variance: learned, loss: vlb}\n",
+    )
+    .unwrap();
     // Adam with an enormous step and no clipping: the loss leaves the floats within steps.
     let diverging = dir.join("mu_mse.yaml");
     fs::write(&diverging, "extends: base.yaml\ndiffusion: {mean: mu, loss: simple}\ntrain: {lr: 1.0e+38, warmup_steps: 0, grad_clip: null}\n").unwrap();
@@ -33,7 +37,13 @@ fn write_cells(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn ablate(specs: &[PathBuf], out: &Path) -> Output {
-    bin().arg("ablate").args(specs).args(["--seeds", "0,1", "--out"]).arg(out).output().unwrap()
+    bin()
+        .arg("ablate")
+        .args(specs)
+        .args(["--seeds", "0,1", "--out"])
+        .arg(out)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -43,16 +53,25 @@ fn ablation_runs_every_cell_goes_past_divergence_and_skips_what_is_done() {
     let out = dir.path().join("results");
     let first = ablate(&specs, &out);
     let stdout = String::from_utf8_lossy(&first.stdout);
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     assert!(stdout.lines().last().unwrap().ends_with("summary.md"));
     assert!(out.join("summary.md").is_file());
 
-    let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("| eps_") || l.starts_with("| mu_")).collect();
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("| eps_") || l.starts_with("| mu_"))
+        .collect();
     assert_eq!(rows.len(), 4, "{stdout}");
     for row in rows.iter().filter(|r| r.starts_with("| eps_vlb_learned")) {
         let cols: Vec<&str> = row.split('|').map(str::trim).collect();
         assert_eq!(cols[3], "ok", "{row}");
-        let nll: f64 = cols[5].parse().unwrap_or_else(|_| panic!("NLL is a number: {row}"));
+        let nll: f64 = cols[5]
+            .parse()
+            .unwrap_or_else(|_| panic!("NLL is a number: {row}"));
         assert!(nll.is_finite() && nll > 0.0);
     }
     for row in rows.iter().filter(|r| r.starts_with("| mu_mse")) {
@@ -62,20 +81,50 @@ fn ablation_runs_every_cell_goes_past_divergence_and_skips_what_is_done() {
     }
 
     // The NLL in the summary is the one recorded in the run's eval table.
-    let run = fs::read_dir(&out).unwrap().flatten().map(|e| e.path()).find(|p| p.file_name().unwrap().to_string_lossy().starts_with("eps_vlb_learned_seed0")).unwrap();
+    let run = fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("eps_vlb_learned_seed0")
+        })
+        .unwrap();
     let evals = read_eval(&run.join("eval.parquet")).unwrap();
     let nll = evals.iter().find(|r| r.name == "nll_bpd").unwrap().value;
     assert!(stdout.contains(&format!("| {nll:.3} |")), "{stdout}");
-    assert_eq!(evals.iter().filter(|r| r.name == "vb").count(), 20, "one bound term per t");
-    let terms: f64 = evals.iter().filter(|r| r.name == "vb").map(|r| r.value).sum::<f64>()
+    assert_eq!(
+        evals.iter().filter(|r| r.name == "vb").count(),
+        20,
+        "one bound term per t"
+    );
+    let terms: f64 = evals
+        .iter()
+        .filter(|r| r.name == "vb")
+        .map(|r| r.value)
+        .sum::<f64>()
         + evals.iter().find(|r| r.name == "prior_bpd").unwrap().value;
-    assert!((terms - nll).abs() < 1e-9 * nll.max(1.0), "the total is the sum of its terms");
+    assert!(
+        (terms - nll).abs() < 1e-9 * nll.max(1.0),
+        "the total is the sum of its terms"
+    );
 
     let runs_before = fs::read_dir(&out).unwrap().count();
     let second = ablate(&specs, &out);
     assert!(second.status.success());
-    assert_eq!(String::from_utf8_lossy(&second.stderr).matches(": Skipped").count(), 4);
-    assert_eq!(fs::read_dir(&out).unwrap().count(), runs_before, "nothing new was made");
+    assert_eq!(
+        String::from_utf8_lossy(&second.stderr)
+            .matches(": Skipped")
+            .count(),
+        4
+    );
+    assert_eq!(
+        fs::read_dir(&out).unwrap().count(),
+        runs_before,
+        "nothing new was made"
+    );
 
     // An unfinished cell is resumed, not restarted.
     let mut meta = Meta::read(&run).unwrap();
@@ -94,13 +143,26 @@ fn validate_refuses_combinations_that_cannot_train() {
     let output = bin().arg("validate").arg(&spec).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("s.yaml:5:3") && stderr.contains("`simple` has no term for Σ"), "{stderr}");
+    assert!(
+        stderr.contains("s.yaml:5:3") && stderr.contains("`simple` has no term for Σ"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn an_unknown_profile_is_bad_input_naming_the_known_ones() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let output = bin().current_dir(root).args(["ablate", "--profile", "mnsit", "--out", "/nonexistent-never-created"]).output().unwrap();
+    let output = bin()
+        .current_dir(root)
+        .args([
+            "ablate",
+            "--profile",
+            "mnsit",
+            "--out",
+            "/nonexistent-never-created",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("did you mean `mnist`"));
 }

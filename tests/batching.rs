@@ -5,7 +5,13 @@ use ddpm_exp::data::{Batcher, ImageSet};
 /// Five 1×1×2 "images" whose pixels are [i, −i], so each image shows where it came from.
 fn tiny_set() -> ImageSet {
     let pixels = (0..5).flat_map(|i| [i as f32, -(i as f32)]).collect();
-    ImageSet { channels: 1, height: 1, width: 2, pixels, labels: vec![0; 5] }
+    ImageSet {
+        channels: 1,
+        height: 1,
+        width: 2,
+        pixels,
+        labels: vec![0; 5],
+    }
 }
 
 #[test]
@@ -28,7 +34,11 @@ fn each_epoch_visits_every_example_once() {
     let set = tiny_set();
     let mut batcher = Batcher::new(&set, 5, false, 3);
     for step in 0..4 {
-        let mut seen: Vec<i32> = batcher.batch_pixels(step).chunks(2).map(|p| p[0] as i32).collect();
+        let mut seen: Vec<i32> = batcher
+            .batch_pixels(step)
+            .chunks(2)
+            .map(|p| p[0] as i32)
+            .collect();
         seen.sort();
         assert_eq!(seen, vec![0, 1, 2, 3, 4], "epoch {step}");
     }

@@ -28,9 +28,18 @@ fn output_matches_input_shape_and_doubles_for_learned_variance() {
     };
     assert!(config.problems().is_empty());
     let x = Tensor::<4>::zeros([3, 1, 8, 8], &device);
-    assert_eq!(config.init(&device).forward(x.clone(), &[1, 500, 1000]).dims(), [3, 1, 8, 8]);
+    assert_eq!(
+        config
+            .init(&device)
+            .forward(x.clone(), &[1, 500, 1000])
+            .dims(),
+        [3, 1, 8, 8]
+    );
     config.out_channels = 2;
-    assert_eq!(config.init(&device).forward(x, &[1, 2, 3]).dims(), [3, 2, 8, 8]);
+    assert_eq!(
+        config.init(&device).forward(x, &[1, 2, 3]).dims(),
+        [3, 2, 8, 8]
+    );
 }
 
 #[test]
@@ -38,8 +47,20 @@ fn freshly_built_net_predicts_almost_zero() {
     // The output conv starts near zero (official init scale 1e-10), so the first ε prediction
     // is ~0 and the first L_simple ≈ E[ε²] = 1.
     let device = Device::flex();
-    let config = UNetConfig { image_size: 8, channel_mult: vec![1, 2], attention_resolutions: vec![4], channels: 8, norm_groups: 4, in_channels: 1, out_channels: 1, num_res_blocks: 1, dropout: 0.0 };
-    let out = config.init(&device).forward(Tensor::ones([2, 1, 8, 8], &device), &[10, 20]);
+    let config = UNetConfig {
+        image_size: 8,
+        channel_mult: vec![1, 2],
+        attention_resolutions: vec![4],
+        channels: 8,
+        norm_groups: 4,
+        in_channels: 1,
+        out_channels: 1,
+        num_res_blocks: 1,
+        dropout: 0.0,
+    };
+    let out = config
+        .init(&device)
+        .forward(Tensor::ones([2, 1, 8, 8], &device), &[10, 20]);
     let max = out.abs().max().into_scalar::<f32>();
     assert!(max < 1e-3, "max |output| = {max}");
 }

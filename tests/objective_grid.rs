@@ -2,20 +2,46 @@
 //! the bound's gradient through the mean while `vlb` does not.
 
 use burn::prelude::*;
-use ddpm_exp::diffusion::{DiffusionSchedule, LossKind, MeanKind, Objective, ScheduleKind, ScheduleParams, StepCoefficients, VarianceKind};
+use ddpm_exp::diffusion::{
+    DiffusionSchedule, LossKind, MeanKind, Objective, ScheduleKind, ScheduleParams,
+    StepCoefficients, VarianceKind,
+};
 use ddpm_exp::rng::{Stream, normal_tensor, stream};
 
 const MEANS: [MeanKind; 3] = [MeanKind::Eps, MeanKind::Mu, MeanKind::X0];
-const VARIANCES: [VarianceKind; 4] = [VarianceKind::FixedLarge, VarianceKind::FixedSmall, VarianceKind::Learned, VarianceKind::LearnedRange];
+const VARIANCES: [VarianceKind; 4] = [
+    VarianceKind::FixedLarge,
+    VarianceKind::FixedSmall,
+    VarianceKind::Learned,
+    VarianceKind::LearnedRange,
+];
 const LOSSES: [LossKind; 3] = [LossKind::Simple, LossKind::Vlb, LossKind::Hybrid];
 
 fn schedule() -> DiffusionSchedule {
-    DiffusionSchedule::new(&ScheduleParams { kind: ScheduleKind::Linear, beta_start: 1e-4, beta_end: 0.02, cosine_s: 0.008, max_beta: 0.999 }, 100)
+    DiffusionSchedule::new(
+        &ScheduleParams {
+            kind: ScheduleKind::Linear,
+            beta_start: 1e-4,
+            beta_end: 0.02,
+            cosine_s: 0.008,
+            max_beta: 0.999,
+        },
+        100,
+    )
 }
 
 /// (model output as a leaf that tracks gradients, x0, x_t, noise, coefficients, ts) for a
 /// batch of 4 one-channel 4×4 images, t = 1 included so L_0 is exercised.
-fn batch(objective: &Objective) -> (Tensor<4>, Tensor<4>, Tensor<4>, Tensor<4>, StepCoefficients, Vec<usize>) {
+fn batch(
+    objective: &Objective,
+) -> (
+    Tensor<4>,
+    Tensor<4>,
+    Tensor<4>,
+    Tensor<4>,
+    StepCoefficients,
+    Vec<usize>,
+) {
     let device = Device::flex().autodiff();
     let s = schedule();
     let ts = vec![1, 2, 50, 100];
@@ -25,12 +51,20 @@ fn batch(objective: &Objective) -> (Tensor<4>, Tensor<4>, Tensor<4>, Tensor<4>, 
     let coef = StepCoefficients::gather(&s, &ts, &device);
     let x_t = coef.q_sample(x0.clone(), noise.clone());
     let channels = objective.output_channels(1);
-    let out = normal_tensor(&mut rng, [4, channels, 4, 4], &device).mul_scalar(0.1).require_grad();
+    let out = normal_tensor(&mut rng, [4, channels, 4, 4], &device)
+        .mul_scalar(0.1)
+        .require_grad();
     (out, x0, x_t, noise, coef, ts)
 }
 
 fn objective(mean: MeanKind, variance: VarianceKind, loss: LossKind) -> Objective {
-    Objective { mean, variance, loss, vlb_weight: 1.0, rescale_vlb: false }
+    Objective {
+        mean,
+        variance,
+        loss,
+        vlb_weight: 1.0,
+        rescale_vlb: false,
+    }
 }
 
 #[test]
@@ -63,7 +97,11 @@ fn vb_gradient_split(loss: LossKind) -> (f64, f64) {
     let obj = objective(MeanKind::Eps, VarianceKind::Learned, loss);
     let (out, x0, x_t, noise, coef, ts) = batch(&obj);
     let terms = obj.loss_terms(out.clone(), x0, x_t, noise, &coef, &ts, 100);
-    let grads = terms.vb.expect("this loss has a bound term").mean().backward();
+    let grads = terms
+        .vb
+        .expect("this loss has a bound term")
+        .mean()
+        .backward();
     let g = out.grad(&grads).unwrap();
     let mean_part = g.clone().narrow(1, 0, 1).abs().sum().into_scalar::<f64>();
     let var_part = g.narrow(1, 1, 1).abs().sum().into_scalar::<f64>();
@@ -73,7 +111,10 @@ fn vb_gradient_split(loss: LossKind) -> (f64, f64) {
 #[test]
 fn hybrid_stops_the_bound_gradient_through_the_mean_and_vlb_does_not() {
     let (mean, var) = vb_gradient_split(LossKind::Hybrid);
-    assert_eq!(mean, 0.0, "hybrid: no bound gradient reaches the mean channels");
+    assert_eq!(
+        mean, 0.0,
+        "hybrid: no bound gradient reaches the mean channels"
+    );
     assert!(var > 0.0, "hybrid: the bound trains the variance channels");
     let (mean, var) = vb_gradient_split(LossKind::Vlb);
     assert!(mean > 0.0 && var > 0.0, "vlb trains both");

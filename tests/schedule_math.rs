@@ -4,7 +4,13 @@
 use ddpm_exp::diffusion::{DiffusionSchedule, ScheduleKind, ScheduleParams};
 
 fn params(kind: ScheduleKind, beta_start: f64, beta_end: f64) -> ScheduleParams {
-    ScheduleParams { kind, beta_start, beta_end, cosine_s: 0.008, max_beta: 0.999 }
+    ScheduleParams {
+        kind,
+        beta_start,
+        beta_end,
+        cosine_s: 0.008,
+        max_beta: 0.999,
+    }
 }
 
 fn close(a: f64, b: f64, rel: f64) -> bool {
@@ -17,7 +23,11 @@ fn linear_betas_match_the_paper_endpoints_and_linspace() {
     // Paper §4: β_1 = 1e-4, β_T = 0.02, linear in between (numpy linspace, step (0.02-1e-4)/999).
     assert!(close(s.beta(1), 1e-4, 1e-12));
     assert!(close(s.beta(1000), 0.02, 1e-12));
-    assert!(close(s.beta(500), 1e-4 + 499.0 * (0.02 - 1e-4) / 999.0, 1e-12));
+    assert!(close(
+        s.beta(500),
+        1e-4 + 499.0 * (0.02 - 1e-4) / 999.0,
+        1e-12
+    ));
 }
 
 #[test]
@@ -25,9 +35,15 @@ fn linear_alpha_bar_matches_a_closed_form_sum_of_logs() {
     let s = DiffusionSchedule::new(&params(ScheduleKind::Linear, 1e-4, 0.02), 1000);
     // ᾱ_T = exp(Σ log(1 − β_t)), summed here directly from the linspace formula, not from the
     // code's running product. Known value for the paper's schedule: ᾱ_T ≈ 4.036e-5.
-    let log_sum: f64 = (0..1000).map(|i| (1.0 - (1e-4 + i as f64 * (0.02 - 1e-4) / 999.0)).ln()).sum();
+    let log_sum: f64 = (0..1000)
+        .map(|i| (1.0 - (1e-4 + i as f64 * (0.02 - 1e-4) / 999.0)).ln())
+        .sum();
     assert!(close(s.alpha_bar(1000), log_sum.exp(), 1e-9));
-    assert!((s.alpha_bar(1000) - 4.036e-5).abs() < 5e-8, "ᾱ_T = {}", s.alpha_bar(1000));
+    assert!(
+        (s.alpha_bar(1000) - 4.036e-5).abs() < 5e-8,
+        "ᾱ_T = {}",
+        s.alpha_bar(1000)
+    );
 }
 
 #[test]
@@ -36,13 +52,20 @@ fn constant_schedule_has_geometric_alpha_bar_and_closed_form_posterior() {
     let b = 0.05;
     let s = DiffusionSchedule::new(&params(ScheduleKind::Constant, 1e-4, b), 50);
     for t in [1usize, 2, 7, 50] {
-        assert!(close(s.alpha_bar(t), (1.0 - b).powi(t as i32), 1e-12), "t={t}");
+        assert!(
+            close(s.alpha_bar(t), (1.0 - b).powi(t as i32), 1e-12),
+            "t={t}"
+        );
         let expected = b * (1.0 - (1.0 - b).powi(t as i32 - 1)) / (1.0 - (1.0 - b).powi(t as i32));
         assert!((s.posterior_variance(t) - expected).abs() < 1e-15, "t={t}");
     }
     // β̃_1 = 0 (ᾱ_0 = 1), so its clipped log takes β̃_2's value.
     assert_eq!(s.posterior_variance(1), 0.0);
-    assert!(close(s.posterior_log_variance_clipped(1), s.posterior_variance(2).ln(), 1e-12));
+    assert!(close(
+        s.posterior_log_variance_clipped(1),
+        s.posterior_variance(2).ln(),
+        1e-12
+    ));
 }
 
 #[test]
@@ -52,12 +75,23 @@ fn posterior_precision_is_the_sum_of_the_two_gaussian_precisions() {
     let s = DiffusionSchedule::new(&params(ScheduleKind::Linear, 1e-4, 0.02), 1000);
     for t in [2usize, 10, 500, 1000] {
         let precision = s.alpha(t) / s.beta(t) + 1.0 / (1.0 - s.alpha_bar_prev(t));
-        assert!(close(s.posterior_variance(t), 1.0 / precision, 1e-9), "t={t}");
+        assert!(
+            close(s.posterior_variance(t), 1.0 / precision, 1e-9),
+            "t={t}"
+        );
         // The posterior mean's weights are precision-weighted: x_t enters as
         // √α_t/β_t · β̃_t and x_0 as √ᾱ_{t−1}/(1 − ᾱ_{t−1}) · β̃_t.
         let v = s.posterior_variance(t);
-        assert!(close(s.posterior_mean_coef2(t), s.alpha(t).sqrt() / s.beta(t) * v, 1e-9));
-        assert!(close(s.posterior_mean_coef1(t), s.alpha_bar_prev(t).sqrt() / (1.0 - s.alpha_bar_prev(t)) * v, 1e-9));
+        assert!(close(
+            s.posterior_mean_coef2(t),
+            s.alpha(t).sqrt() / s.beta(t) * v,
+            1e-9
+        ));
+        assert!(close(
+            s.posterior_mean_coef1(t),
+            s.alpha_bar_prev(t).sqrt() / (1.0 - s.alpha_bar_prev(t)) * v,
+            1e-9
+        ));
     }
 }
 
@@ -80,7 +114,11 @@ fn cosine_alpha_bar_follows_its_defining_function() {
     // Nichol & Dhariwal: ᾱ_t = f(t)/f(0), f(t) = cos²(((t/T)+s)/(1+s)·π/2), wherever β < 0.999.
     let t_max = 1000usize;
     let s = DiffusionSchedule::new(&params(ScheduleKind::Cosine, 1e-4, 0.02), t_max);
-    let f = |t: f64| (((t / t_max as f64) + 0.008) / 1.008 * std::f64::consts::FRAC_PI_2).cos().powi(2);
+    let f = |t: f64| {
+        (((t / t_max as f64) + 0.008) / 1.008 * std::f64::consts::FRAC_PI_2)
+            .cos()
+            .powi(2)
+    };
     for t in [1usize, 10, 250, 500, 900] {
         assert!(close(s.alpha_bar(t), f(t as f64) / f(0.0), 1e-9), "t={t}");
     }

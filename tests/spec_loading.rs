@@ -15,28 +15,57 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 #[test]
 fn child_overrides_base_and_set_overrides_both() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "base.yaml", "seed: 3\ntrain:\n  steps: 100\n  lr: 0.5\nmodel:\n  channel_mult: [1, 2]\n");
-    let child = write(dir.path(), "child.yaml", "extends: base.yaml\ntrain:\n  lr: 0.25\ndiffusion:\n  mean: mu\n");
-    let resolved = load_spec(&child, &["train.steps=7".into(), "model.channel_mult=[1, 1, 2]".into()]).unwrap();
+    write(
+        dir.path(),
+        "base.yaml",
+        "seed: 3\ntrain:\n  steps: 100\n  lr: 0.5\nmodel:\n  channel_mult: [1, 2]\n",
+    );
+    let child = write(
+        dir.path(),
+        "child.yaml",
+        "extends: base.yaml\ntrain:\n  lr: 0.25\ndiffusion:\n  mean: mu\n",
+    );
+    let resolved = load_spec(
+        &child,
+        &[
+            "train.steps=7".into(),
+            "model.channel_mult=[1, 1, 2]".into(),
+        ],
+    )
+    .unwrap();
     let e = resolved.experiment;
     assert_eq!(e.seed, 3, "from the base");
     assert_eq!(e.train.lr, 0.25, "the child wins over the base");
     assert_eq!(e.train.steps, 7, "--set wins over both");
-    assert_eq!(e.model.channel_mult, vec![1, 1, 2], "a list replaces, never merges");
+    assert_eq!(
+        e.model.channel_mult,
+        vec![1, 1, 2],
+        "a list replaces, never merges"
+    );
     assert_eq!(e.diffusion.mean, MeanKind::Mu);
     assert_eq!(e.train.batch_size, 128, "an unset key keeps its default");
     assert_eq!(e.name, "child", "the name defaults to the file stem");
-    assert_eq!(e.extends, None, "the resolved spec no longer extends anything");
+    assert_eq!(
+        e.extends, None,
+        "the resolved spec no longer extends anything"
+    );
     assert_eq!(resolved.files.len(), 2);
 }
 
 #[test]
 fn unknown_key_names_file_line_and_suggests() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = write(dir.path(), "s.yaml", "seed: 1\ntrain:\n  steps: 10\n  lrr: 0.1\n");
+    let spec = write(
+        dir.path(),
+        "s.yaml",
+        "seed: 1\ntrain:\n  steps: 10\n  lrr: 0.1\n",
+    );
     let err = load_spec(&spec, &[]).unwrap_err().to_string();
     assert!(err.starts_with(&format!("{}:4:", spec.display())), "{err}");
-    assert!(err.contains("`lrr`") && err.contains("did you mean `lr`"), "{err}");
+    assert!(
+        err.contains("`lrr`") && err.contains("did you mean `lr`"),
+        "{err}"
+    );
     assert!(!err.contains('\n'));
 }
 
@@ -60,23 +89,39 @@ fn bad_enum_value_suggests_the_close_one() {
 #[test]
 fn out_of_range_value_points_at_the_line_that_set_it() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "base.yaml", "diffusion:\n  timesteps: 10\n  beta_end: 1.5\n");
+    write(
+        dir.path(),
+        "base.yaml",
+        "diffusion:\n  timesteps: 10\n  beta_end: 1.5\n",
+    );
     let child = write(dir.path(), "child.yaml", "extends: base.yaml\nseed: 2\n");
     let err = load_spec(&child, &[]).unwrap_err().to_string();
     assert!(err.contains("base.yaml:3:3"), "the base file set it: {err}");
-    assert!(err.contains("diffusion.beta_end") && err.contains("(0, 1)"), "{err}");
+    assert!(
+        err.contains("diffusion.beta_end") && err.contains("(0, 1)"),
+        "{err}"
+    );
 }
 
 #[test]
 fn set_errors_name_the_override() {
     let dir = tempfile::tempdir().unwrap();
     let spec = write(dir.path(), "s.yaml", "seed: 1\n");
-    let err = load_spec(&spec, &["train.stpes=3".into()]).unwrap_err().to_string();
+    let err = load_spec(&spec, &["train.stpes=3".into()])
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("--set train.stpes=3"), "{err}");
     assert!(err.contains("did you mean `steps`"), "{err}");
-    let err = load_spec(&spec, &["train.steps=0".into()]).unwrap_err().to_string();
-    assert!(err.starts_with("--set train.steps=0") && err.contains("at least 1"), "{err}");
-    let err = load_spec(&spec, &["noequals".into()]).unwrap_err().to_string();
+    let err = load_spec(&spec, &["train.steps=0".into()])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("--set train.steps=0") && err.contains("at least 1"),
+        "{err}"
+    );
+    let err = load_spec(&spec, &["noequals".into()])
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("KEY.PATH=VALUE"), "{err}");
 }
 
@@ -85,7 +130,12 @@ fn missing_base_and_cycles_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let spec = write(dir.path(), "s.yaml", "seed: 1\nextends: nowhere.yaml\n");
     let err = load_spec(&spec, &[]).unwrap_err().to_string();
-    assert!(err.contains("s.yaml:2:1") && err.contains("nowhere.yaml") && err.contains("does not exist"), "{err}");
+    assert!(
+        err.contains("s.yaml:2:1")
+            && err.contains("nowhere.yaml")
+            && err.contains("does not exist"),
+        "{err}"
+    );
 
     write(dir.path(), "a.yaml", "extends: b.yaml\n");
     let b = write(dir.path(), "b.yaml", "extends: a.yaml\n");
@@ -99,19 +149,38 @@ fn syntax_errors_give_a_position() {
     let spec = write(dir.path(), "s.yaml", "train:\n  steps: [1, 2\n");
     let err = load_spec(&spec, &[]).unwrap_err().to_string();
     assert!(err.starts_with(&format!("{}:", spec.display())), "{err}");
-    assert!(err.split(':').nth(1).is_some_and(|l| l.parse::<usize>().is_ok()), "line number: {err}");
+    assert!(
+        err.split(':')
+            .nth(1)
+            .is_some_and(|l| l.parse::<usize>().is_ok()),
+        "line number: {err}"
+    );
 }
 
 #[test]
 fn model_shape_problems_are_caught_before_running() {
     let dir = tempfile::tempdir().unwrap();
     // digits are 8×8: four halvings do not fit, and attention at 16 never occurs.
-    let spec = write(dir.path(), "s.yaml", "data:\n  dataset: digits\nmodel:\n  channel_mult: [1, 1, 1, 1, 1]\n  attention_resolutions: [4]\n  norm_groups: 8\n  channels: 16\n");
+    let spec = write(
+        dir.path(),
+        "s.yaml",
+        "data:\n  dataset: digits\nmodel:\n  channel_mult: [1, 1, 1, 1, 1]\n  attention_resolutions: [4]\n  norm_groups: 8\n  channels: 16\n",
+    );
     let err = load_spec(&spec, &[]).unwrap_err().to_string();
-    assert!(err.contains("s.yaml:4:3") && err.contains("not divisible"), "{err}");
-    let spec = write(dir.path(), "t.yaml", "data:\n  dataset: digits\nmodel:\n  channel_mult: [1, 2]\n  attention_resolutions: [16]\n  norm_groups: 8\n  channels: 16\n");
+    assert!(
+        err.contains("s.yaml:4:3") && err.contains("not divisible"),
+        "{err}"
+    );
+    let spec = write(
+        dir.path(),
+        "t.yaml",
+        "data:\n  dataset: digits\nmodel:\n  channel_mult: [1, 2]\n  attention_resolutions: [16]\n  norm_groups: 8\n  channels: 16\n",
+    );
     let err = load_spec(&spec, &[]).unwrap_err().to_string();
-    assert!(err.contains("t.yaml:5:3") && err.contains("never occurs"), "{err}");
+    assert!(
+        err.contains("t.yaml:5:3") && err.contains("never occurs"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -133,11 +202,32 @@ fn the_cifar10_profile_lays_the_papers_setup_over_a_cell() {
     let cell = root.join("mu_vlb_learned.yaml");
     let profile = find_profile(&cell, "cifar10").unwrap();
     // The dataset folder is not here; point it at one that exists to pass the check.
-    let e = load_spec_with_profile(&cell, Some(&profile), &["data.dir=.".into()]).unwrap().experiment;
+    let e = load_spec_with_profile(&cell, Some(&profile), &["data.dir=.".into()])
+        .unwrap()
+        .experiment;
     assert_eq!(e.name, "mu_vlb_learned", "the cell keeps its name");
-    assert_eq!((e.diffusion.mean, e.diffusion.loss), (MeanKind::Mu, ddpm_exp::diffusion::LossKind::Vlb));
-    assert_eq!((e.train.steps, e.train.batch_size, e.train.lr, e.train.warmup_steps), (800_000, 128, 2e-4, 5000));
-    assert_eq!((e.train.grad_clip, e.train.ema_decay, e.model.dropout, e.data.random_flip), (Some(1.0), 0.9999, 0.1, true));
+    assert_eq!(
+        (e.diffusion.mean, e.diffusion.loss),
+        (MeanKind::Mu, ddpm_exp::diffusion::LossKind::Vlb)
+    );
+    assert_eq!(
+        (
+            e.train.steps,
+            e.train.batch_size,
+            e.train.lr,
+            e.train.warmup_steps
+        ),
+        (800_000, 128, 2e-4, 5000)
+    );
+    assert_eq!(
+        (
+            e.train.grad_clip,
+            e.train.ema_decay,
+            e.model.dropout,
+            e.data.random_flip
+        ),
+        (Some(1.0), 0.9999, 0.1, true)
+    );
     // The paper's UNet, with twice the output channels for the learned Σ: the 3 extra output
     // maps of the last 3×3 conv from 128 channels add 3·(128·9 + 1) = 3459 parameters.
     let model = e.unet_config().init(&Device::flex());

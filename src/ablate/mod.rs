@@ -30,7 +30,12 @@ pub enum CellAction {
 }
 
 /// Resolves every spec × seed, so a bad spec stops the ablation before anything runs.
-pub fn plan(specs: &[PathBuf], seeds: &[u64], profile: Option<&str>, overrides: &[String]) -> Result<Vec<Cell>, Failure> {
+pub fn plan(
+    specs: &[PathBuf],
+    seeds: &[u64],
+    profile: Option<&str>,
+    overrides: &[String],
+) -> Result<Vec<Cell>, Failure> {
     let mut cells = Vec::new();
     for spec in specs {
         let profile_path = profile.map(|p| find_profile(spec, p)).transpose()?;
@@ -38,7 +43,10 @@ pub fn plan(specs: &[PathBuf], seeds: &[u64], profile: Option<&str>, overrides: 
             let mut set = overrides.to_vec();
             set.push(format!("seed={seed}"));
             let resolved = load_spec_with_profile(spec, profile_path.as_deref(), &set)?;
-            cells.push(Cell { spec_file: spec.clone(), experiment: resolved.experiment });
+            cells.push(Cell {
+                spec_file: spec.clone(),
+                experiment: resolved.experiment,
+            });
         }
     }
     Ok(cells)
@@ -52,7 +60,10 @@ pub fn existing_run(out: &Path, cell: &Experiment) -> Option<PathBuf> {
         .ok()?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&prefix)))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+        })
         .filter(|p| std::fs::read_to_string(p.join("spec.yaml")).is_ok_and(|s| s == wanted))
         .collect();
     found.sort();
@@ -69,8 +80,18 @@ pub struct AblationReport {
 
 /// Runs every spec × seed into `out` (default `results/ablate[-PROFILE]`) and writes
 /// `summary.md` there. `specs` empty means every experiments/*.yaml but base.yaml.
-pub fn run_ablation(specs: Vec<PathBuf>, seeds: &[u64], profile: Option<&str>, out: Option<PathBuf>, overrides: &[String]) -> Result<AblationReport, Failure> {
-    let specs = if specs.is_empty() { default_cells(Path::new("experiments"))? } else { specs };
+pub fn run_ablation(
+    specs: Vec<PathBuf>,
+    seeds: &[u64],
+    profile: Option<&str>,
+    out: Option<PathBuf>,
+    overrides: &[String],
+) -> Result<AblationReport, Failure> {
+    let specs = if specs.is_empty() {
+        default_cells(Path::new("experiments"))?
+    } else {
+        specs
+    };
     let cells = plan(&specs, seeds, profile, overrides)?;
     let out = out.unwrap_or_else(|| match profile {
         Some(p) => PathBuf::from(format!("results/ablate-{p}")),
@@ -82,8 +103,19 @@ pub fn run_ablation(specs: Vec<PathBuf>, seeds: &[u64], profile: Option<&str>, o
         let e = &cell.experiment;
         eprintln!("[{}/{}] {} seed {}", k + 1, cells.len(), e.name, e.seed);
         let (action, run_dir) = run_cell(&out, cell);
-        eprintln!("[{}/{}] {} seed {}: {action:?}", k + 1, cells.len(), e.name, e.seed);
-        rows.push(summary::summarise(&e.name, e.seed, &action, run_dir.as_deref()));
+        eprintln!(
+            "[{}/{}] {} seed {}: {action:?}",
+            k + 1,
+            cells.len(),
+            e.name,
+            e.seed
+        );
+        rows.push(summary::summarise(
+            &e.name,
+            e.seed,
+            &action,
+            run_dir.as_deref(),
+        ));
     }
     let table = summary::markdown(&rows);
     let minutes = started.elapsed().as_secs_f64() / 60.0;
@@ -91,12 +123,17 @@ pub fn run_ablation(specs: Vec<PathBuf>, seeds: &[u64], profile: Option<&str>, o
         "# Ablation summary\n\nprofile: {}, seeds: {seeds:?}, wall time of this invocation: {minutes:.1} min\n\n{table}",
         profile.unwrap_or("default")
     );
-    std::fs::create_dir_all(&out).map_err(|e| Failure::Failed(format!("{}: {e}", out.display())))?;
+    std::fs::create_dir_all(&out)
+        .map_err(|e| Failure::Failed(format!("{}: {e}", out.display())))?;
     let summary_path = out.join("summary.md");
     write_atomic(&summary_path, text.as_bytes())
         .map_err(|e| Failure::Failed(format!("{}: cannot write: {e}", summary_path.display())))?;
     let any_failed = rows.iter().any(|r| r.status.starts_with("failed"));
-    Ok(AblationReport { table, summary_path, any_failed })
+    Ok(AblationReport {
+        table,
+        summary_path,
+        any_failed,
+    })
 }
 
 /// Every spec in `dir` but the shared base, in name order.
@@ -105,7 +142,9 @@ pub fn default_cells(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
         .map_err(|e| Failure::BadInput(format!("{}: cannot list specs: {e}", dir.display())))?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml") && p.file_stem().is_some_and(|s| s != "base"))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "yaml") && p.file_stem().is_some_and(|s| s != "base")
+        })
         .collect();
     specs.sort();
     Ok(specs)

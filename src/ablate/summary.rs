@@ -49,10 +49,19 @@ pub fn summarise(cell: &str, seed: u64, action: &CellAction, run_dir: Option<&Pa
     if let Ok(rows) = read_metrics(&dir.join("metrics.parquet"))
         && meta.as_ref().is_none_or(|m| m.status != Status::Diverged)
     {
-        row.final_loss = rows.iter().filter(|r| r.name == "loss").max_by_key(|r| r.step).map(|r| r.value).or(row.final_loss);
+        row.final_loss = rows
+            .iter()
+            .filter(|r| r.name == "loss")
+            .max_by_key(|r| r.step)
+            .map(|r| r.value)
+            .or(row.final_loss);
     }
     if let Ok(evals) = read_eval(&dir.join(eval_table::FILE)) {
-        row.test_nll_bpd = evals.iter().filter(|r| r.name == "nll_bpd").max_by_key(|r| r.step).map(|r| r.value);
+        row.test_nll_bpd = evals
+            .iter()
+            .filter(|r| r.name == "nll_bpd")
+            .max_by_key(|r| r.step)
+            .map(|r| r.value);
     }
     row
 }
@@ -63,7 +72,9 @@ fn number(v: Option<f64>, digits: usize) -> String {
 
 /// The rows as a Markdown table; a cell that did not finish shows "–" for its numbers.
 pub fn markdown(rows: &[SummaryRow]) -> String {
-    let mut out = String::from("| cell | seed | status | final train loss | test NLL (bits/dim) | steps/s | run |\n|---|---|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| cell | seed | status | final train loss | test NLL (bits/dim) | steps/s | run |\n|---|---|---|---|---|---|---|\n",
+    );
     for r in rows {
         let finished = r.status == "ok";
         out.push_str(&format!(
@@ -72,9 +83,17 @@ pub fn markdown(rows: &[SummaryRow]) -> String {
             r.seed,
             r.status.replace('|', "/"),
             number(r.final_loss, 4),
-            if finished { number(r.test_nll_bpd, 3) } else { "–".into() },
+            if finished {
+                number(r.test_nll_bpd, 3)
+            } else {
+                "–".into()
+            },
             number(r.steps_per_second, 2),
-            r.run_dir.as_ref().map_or(String::new(), |d| d.file_name().unwrap_or_default().to_string_lossy().into_owned()),
+            r.run_dir.as_ref().map_or(String::new(), |d| d
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()),
         ));
     }
     out

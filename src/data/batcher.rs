@@ -3,8 +3,8 @@
 //! any step can be rebuilt from (seed, step) alone.
 
 use burn::prelude::*;
-use rand::seq::SliceRandom;
 use rand::RngExt;
+use rand::seq::SliceRandom;
 
 use super::ImageSet;
 use crate::rng::{Stream, stream_at};
@@ -21,15 +21,27 @@ pub struct Batcher<'a> {
 impl<'a> Batcher<'a> {
     pub fn new(set: &'a ImageSet, batch_size: usize, random_flip: bool, seed: u64) -> Self {
         assert!(!set.is_empty(), "cannot batch an empty image set");
-        Self { set, batch_size, random_flip, seed, epoch_cache: None }
+        Self {
+            set,
+            batch_size,
+            random_flip,
+            seed,
+            epoch_cache: None,
+        }
     }
 
     fn epoch(&mut self, epoch: u64) -> &(u64, Vec<usize>, Vec<bool>) {
-        if self.epoch_cache.as_ref().is_none_or(|(e, _, _)| *e != epoch) {
+        if self
+            .epoch_cache
+            .as_ref()
+            .is_none_or(|(e, _, _)| *e != epoch)
+        {
             let mut rng = stream_at(self.seed, Stream::Data, epoch);
             let mut order: Vec<usize> = (0..self.set.len()).collect();
             order.shuffle(&mut rng);
-            let flips = (0..self.set.len()).map(|_| self.random_flip && rng.random_bool(0.5)).collect();
+            let flips = (0..self.set.len())
+                .map(|_| self.random_flip && rng.random_bool(0.5))
+                .collect();
             self.epoch_cache = Some((epoch, order, flips));
         }
         self.epoch_cache.as_ref().unwrap()
@@ -58,7 +70,12 @@ impl<'a> Batcher<'a> {
 
     /// The batch of `step` as a tensor [batch, c, h, w] on `device`.
     pub fn batch(&mut self, step: u64, device: &Device) -> Tensor<4> {
-        let shape = [self.batch_size, self.set.channels, self.set.height, self.set.width];
+        let shape = [
+            self.batch_size,
+            self.set.channels,
+            self.set.height,
+            self.set.width,
+        ];
         Tensor::from_data(TensorData::new(self.batch_pixels(step), shape), device)
     }
 }

@@ -15,13 +15,24 @@ pub const TRAIN_COUNT: usize = 1500;
 pub fn parse_csv(text: &str) -> Result<ImageSet, String> {
     let mut pixels = Vec::new();
     let mut labels = Vec::new();
-    for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (number, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let fields: Vec<&str> = line.split(',').collect();
         if fields.len() != 65 {
-            return Err(format!("line {}: expected 65 comma-separated numbers, found {}", number + 1, fields.len()));
+            return Err(format!(
+                "line {}: expected 65 comma-separated numbers, found {}",
+                number + 1,
+                fields.len()
+            ));
         }
         for field in &fields[..64] {
-            let v: f32 = field.trim().parse().map_err(|_| format!("line {}: bad pixel {field:?}", number + 1))?;
+            let v: f32 = field
+                .trim()
+                .parse()
+                .map_err(|_| format!("line {}: bad pixel {field:?}", number + 1))?;
             if !(0.0..=16.0).contains(&v) {
                 return Err(format!("line {}: pixel {v} outside 0..=16", number + 1));
             }
@@ -29,10 +40,19 @@ pub fn parse_csv(text: &str) -> Result<ImageSet, String> {
             // bits/dim of the bound mean what they mean for 8-bit images.
             pixels.push(byte_to_unit((v * 255.0 / 16.0).round() as u8));
         }
-        let label: f32 = fields[64].trim().parse().map_err(|_| format!("line {}: bad label", number + 1))?;
+        let label: f32 = fields[64]
+            .trim()
+            .parse()
+            .map_err(|_| format!("line {}: bad label", number + 1))?;
         labels.push(label as u8);
     }
-    Ok(ImageSet { channels: 1, height: 8, width: 8, pixels, labels })
+    Ok(ImageSet {
+        channels: 1,
+        height: 8,
+        width: 8,
+        pixels,
+        labels,
+    })
 }
 
 /// The embedded set's `split`.

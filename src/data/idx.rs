@@ -14,7 +14,8 @@ pub struct IdxArray {
 
 /// Reads an IDX file of unsigned bytes; a gzip file (by its magic bytes) is inflated first.
 pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
-    let raw = std::fs::read(path).map_err(|e| DataError::new(path, format!("cannot read IDX file: {e}")))?;
+    let raw = std::fs::read(path)
+        .map_err(|e| DataError::new(path, format!("cannot read IDX file: {e}")))?;
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(&raw[..])
@@ -33,7 +34,10 @@ pub fn parse_idx(bytes: &[u8]) -> Result<IdxArray, String> {
         return Err("not an IDX file (expected magic 0x0000 then type and rank)".into());
     }
     if bytes[2] != 0x08 {
-        return Err(format!("IDX element type 0x{:02x} is not unsigned byte (0x08)", bytes[2]));
+        return Err(format!(
+            "IDX element type 0x{:02x} is not unsigned byte (0x08)",
+            bytes[2]
+        ));
     }
     let rank = bytes[3] as usize;
     let header = 4 + 4 * rank;
@@ -46,9 +50,15 @@ pub fn parse_idx(bytes: &[u8]) -> Result<IdxArray, String> {
     let expected: usize = dims.iter().product();
     let data = &bytes[header..];
     if data.len() != expected {
-        return Err(format!("IDX dims {dims:?} need {expected} bytes of data, found {}", data.len()));
+        return Err(format!(
+            "IDX dims {dims:?} need {expected} bytes of data, found {}",
+            data.len()
+        ));
     }
-    Ok(IdxArray { dims, data: data.to_vec() })
+    Ok(IdxArray {
+        dims,
+        data: data.to_vec(),
+    })
 }
 
 /// `stem` with `.gz` if that exists, else the raw file.
@@ -59,7 +69,10 @@ fn find(dir: &Path, stem: &str) -> Result<PathBuf, DataError> {
             return Ok(path);
         }
     }
-    Err(DataError::new(&dir.join(stem), "missing: expected this IDX file (raw or .gz) in the dataset folder"))
+    Err(DataError::new(
+        &dir.join(stem),
+        "missing: expected this IDX file (raw or .gz) in the dataset folder",
+    ))
 }
 
 /// Reads the images and labels of `split` from the standard file names in `dir`.
@@ -73,10 +86,22 @@ pub fn load_split(dir: &Path, split: Split) -> Result<ImageSet, DataError> {
     let images = read_idx(&images_path)?;
     let labels = read_idx(&labels_path)?;
     let [n, h, w] = images.dims[..] else {
-        return Err(DataError::new(&images_path, format!("expected 3 dimensions (count, rows, cols), found {:?}", images.dims)));
+        return Err(DataError::new(
+            &images_path,
+            format!(
+                "expected 3 dimensions (count, rows, cols), found {:?}",
+                images.dims
+            ),
+        ));
     };
     if labels.dims != [n] {
-        return Err(DataError::new(&labels_path, format!("expected {n} labels to match the images, found dims {:?}", labels.dims)));
+        return Err(DataError::new(
+            &labels_path,
+            format!(
+                "expected {n} labels to match the images, found dims {:?}",
+                labels.dims
+            ),
+        ));
     }
     Ok(ImageSet {
         channels: 1,

@@ -90,7 +90,10 @@ pub struct DataError {
 
 impl DataError {
     pub fn new(path: &Path, message: impl Into<String>) -> Self {
-        Self { path: path.display().to_string(), message: message.into() }
+        Self {
+            path: path.display().to_string(),
+            message: message.into(),
+        }
     }
 }
 
@@ -99,9 +102,12 @@ pub fn load(dataset: DatasetName, dir: Option<&Path>, split: Split) -> Result<Im
     let dir = dir.map(Path::to_path_buf).or_else(|| dataset.default_dir());
     match dataset {
         DatasetName::Digits => Ok(digits::embedded(split)),
-        DatasetName::Mnist | DatasetName::FashionMnist => {
-            idx::load_split(dir.as_deref().expect("IDX datasets have a default dir"), split)
+        DatasetName::Mnist | DatasetName::FashionMnist => idx::load_split(
+            dir.as_deref().expect("IDX datasets have a default dir"),
+            split,
+        ),
+        DatasetName::Cifar10 => {
+            cifar::load_split(dir.as_deref().expect("CIFAR-10 has a default dir"), split)
         }
-        DatasetName::Cifar10 => cifar::load_split(dir.as_deref().expect("CIFAR-10 has a default dir"), split),
     }
 }

@@ -27,13 +27,23 @@ pub struct BoundSums {
 
 impl BoundSums {
     pub fn new(timesteps: usize) -> Self {
-        Self { images: 0, vb: vec![0.0; timesteps], x0_mse: vec![0.0; timesteps], eps_mse: vec![0.0; timesteps], prior: 0.0 }
+        Self {
+            images: 0,
+            vb: vec![0.0; timesteps],
+            x0_mse: vec![0.0; timesteps],
+            eps_mse: vec![0.0; timesteps],
+            prior: 0.0,
+        }
     }
 
     pub fn add(&mut self, other: &BoundSums) {
         self.images += other.images;
         self.prior += other.prior;
-        for (a, b) in [(&mut self.vb, &other.vb), (&mut self.x0_mse, &other.x0_mse), (&mut self.eps_mse, &other.eps_mse)] {
+        for (a, b) in [
+            (&mut self.vb, &other.vb),
+            (&mut self.x0_mse, &other.x0_mse),
+            (&mut self.eps_mse, &other.eps_mse),
+        ] {
             a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
         }
     }
@@ -56,7 +66,9 @@ fn sum(t: Tensor<1>) -> f64 {
 pub fn prior_bits_per_dim(schedule: &DiffusionSchedule, x0: Tensor<4>) -> Tensor<1> {
     let t_max = schedule.timesteps();
     let mean = x0.clone().mul_scalar(schedule.sqrt_alpha_bar(t_max));
-    let log_var = x0.zeros_like().add_scalar((1.0 - schedule.alpha_bar(t_max)).ln());
+    let log_var = x0
+        .zeros_like()
+        .add_scalar((1.0 - schedule.alpha_bar(t_max)).ln());
     mean_bits_per_dim(normal_kl(mean, log_var, x0.zeros_like(), x0.zeros_like()))
 }
 
@@ -85,14 +97,21 @@ pub fn evaluate_bound(
         let (mean_out, var_out) = objective.split_output(out, channels);
         let mean = objective.model_mean(mean_out.clone(), x_t.clone(), &coef, false);
         let log_var = objective.model_log_variance(var_out, &coef, &mean);
-        let first = Tensor::<1, Bool>::from_data(TensorData::new(vec![t == 1; batch], [batch]), &device);
+        let first =
+            Tensor::<1, Bool>::from_data(TensorData::new(vec![t == 1; batch], [batch]), &device);
         let vb = objective.vb_term(mean, log_var, x0.clone(), x_t.clone(), &coef, first);
         let x0_hat = objective.predicted_x0(mean_out.clone(), x_t.clone(), &coef);
         let eps_hat = match objective.mean {
             MeanKind::Eps => mean_out,
             MeanKind::Mu | MeanKind::X0 => coef.eps_from_x0(x_t, x0_hat.clone()),
         };
-        let per_image_mse = |a: Tensor<4>, b: Tensor<4>| (a - b).square().flatten::<2>(1, 3).mean_dim(1).reshape([batch]);
+        let per_image_mse = |a: Tensor<4>, b: Tensor<4>| {
+            (a - b)
+                .square()
+                .flatten::<2>(1, 3)
+                .mean_dim(1)
+                .reshape([batch])
+        };
         sums.vb[t - 1] = sum(vb);
         sums.x0_mse[t - 1] = sum(per_image_mse(x0_hat, x0.clone()));
         sums.eps_mse[t - 1] = sum(per_image_mse(eps_hat, noise));

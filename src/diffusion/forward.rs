@@ -48,7 +48,11 @@ impl StepCoefficients {
             posterior_log_variance_clipped: pick(&|t| schedule.posterior_log_variance_clipped(t)),
             log_beta: pick(&|t| schedule.beta(t).ln()),
             fixed_large_log_variance: pick(&|t| {
-                if t == 1 { schedule.posterior_log_variance_clipped(1) } else { schedule.beta(t).ln() }
+                if t == 1 {
+                    schedule.posterior_log_variance_clipped(1)
+                } else {
+                    schedule.beta(t).ln()
+                }
             }),
         }
     }

@@ -77,7 +77,11 @@ pub struct LossTerms {
 impl Objective {
     /// Channels the network must output for images of `data_channels` channels.
     pub fn output_channels(&self, data_channels: usize) -> usize {
-        if self.variance.is_learned() { 2 * data_channels } else { data_channels }
+        if self.variance.is_learned() {
+            2 * data_channels
+        } else {
+            data_channels
+        }
     }
 
     /// Why this combination cannot train, if it cannot.
@@ -106,7 +110,11 @@ impl Objective {
     }
 
     /// The first C channels (the mean's parameterisation) and, with a learned Σ, the next C.
-    pub fn split_output(&self, model_out: Tensor<4>, data_channels: usize) -> (Tensor<4>, Option<Tensor<4>>) {
+    pub fn split_output(
+        &self,
+        model_out: Tensor<4>,
+        data_channels: usize,
+    ) -> (Tensor<4>, Option<Tensor<4>>) {
         if self.variance.is_learned() {
             let var_out = model_out.clone().narrow(1, data_channels, data_channels);
             (model_out.narrow(1, 0, data_channels), Some(var_out))
@@ -116,7 +124,13 @@ impl Objective {
     }
 
     /// The regression target of the unweighted MSE for this mean parameterisation.
-    pub fn simple_target(&self, x0: Tensor<4>, x_t: Tensor<4>, noise: Tensor<4>, coef: &StepCoefficients) -> Tensor<4> {
+    pub fn simple_target(
+        &self,
+        x0: Tensor<4>,
+        x_t: Tensor<4>,
+        noise: Tensor<4>,
+        coef: &StepCoefficients,
+    ) -> Tensor<4> {
         match self.mean {
             MeanKind::Eps => noise,
             // μ̃_t(x_t, x_0) of eq. 7.
@@ -126,7 +140,13 @@ impl Objective {
     }
 
     /// μ_θ(x_t, t) from the network's mean output (the first C channels).
-    pub fn model_mean(&self, mean_out: Tensor<4>, x_t: Tensor<4>, coef: &StepCoefficients, clip_x0: bool) -> Tensor<4> {
+    pub fn model_mean(
+        &self,
+        mean_out: Tensor<4>,
+        x_t: Tensor<4>,
+        coef: &StepCoefficients,
+        clip_x0: bool,
+    ) -> Tensor<4> {
         match self.mean {
             MeanKind::Mu => mean_out,
             // eq. 11
@@ -136,14 +156,23 @@ impl Objective {
                 coef.posterior_mean(x0, x_t)
             }
             MeanKind::X0 => {
-                let x0 = if clip_x0 { mean_out.clamp(-1.0, 1.0) } else { mean_out };
+                let x0 = if clip_x0 {
+                    mean_out.clamp(-1.0, 1.0)
+                } else {
+                    mean_out
+                };
                 coef.posterior_mean(x0, x_t)
             }
         }
     }
 
     /// x̂_0 implied by the network's mean output.
-    pub fn predicted_x0(&self, mean_out: Tensor<4>, x_t: Tensor<4>, coef: &StepCoefficients) -> Tensor<4> {
+    pub fn predicted_x0(
+        &self,
+        mean_out: Tensor<4>,
+        x_t: Tensor<4>,
+        coef: &StepCoefficients,
+    ) -> Tensor<4> {
         match self.mean {
             MeanKind::Eps => coef.x0_from_eps(x_t, mean_out),
             MeanKind::X0 => mean_out,
@@ -152,11 +181,18 @@ impl Objective {
     }
 
     /// log σ_t² of p_θ(x_{t−1}|x_t), per pixel, shaped like `like`.
-    pub fn model_log_variance(&self, var_out: Option<Tensor<4>>, coef: &StepCoefficients, like: &Tensor<4>) -> Tensor<4> {
+    pub fn model_log_variance(
+        &self,
+        var_out: Option<Tensor<4>>,
+        coef: &StepCoefficients,
+        like: &Tensor<4>,
+    ) -> Tensor<4> {
         let shape = like.shape();
         match (self.variance, var_out) {
             (VarianceKind::FixedLarge, _) => coef.fixed_large_log_variance.clone().expand(shape),
-            (VarianceKind::FixedSmall, _) => coef.posterior_log_variance_clipped.clone().expand(shape),
+            (VarianceKind::FixedSmall, _) => {
+                coef.posterior_log_variance_clipped.clone().expand(shape)
+            }
             // The paper's learned diagonal Σ: the network outputs log σ² itself.
             (VarianceKind::Learned, Some(v)) => v,
             // Nichol & Dhariwal: v ∈ [−1, 1] interpolates between log β̃_t and log β_t.
@@ -171,7 +207,13 @@ impl Objective {
     }
 
     /// (μ_θ, log σ²_θ) of p_θ(x_{t−1}|x_t) from the full network output.
-    pub fn p_mean_log_variance(&self, model_out: Tensor<4>, x_t: Tensor<4>, coef: &StepCoefficients, clip_x0: bool) -> (Tensor<4>, Tensor<4>) {
+    pub fn p_mean_log_variance(
+        &self,
+        model_out: Tensor<4>,
+        x_t: Tensor<4>,
+        coef: &StepCoefficients,
+        clip_x0: bool,
+    ) -> (Tensor<4>, Tensor<4>) {
         let channels = x_t.dims()[1];
         let (mean_out, var_out) = self.split_output(model_out, channels);
         let mean = self.model_mean(mean_out, x_t, coef, clip_x0);
@@ -191,9 +233,18 @@ impl Objective {
         first: Tensor<1, Bool>,
     ) -> Tensor<1> {
         let true_mean = coef.posterior_mean(x0.clone(), x_t);
-        let true_log_var = coef.posterior_log_variance_clipped.clone().expand(mean.shape());
-        let kl = mean_bits_per_dim(normal_kl(true_mean, true_log_var, mean.clone(), log_var.clone()));
-        let decoder_nll = mean_bits_per_dim(discretized_gaussian_log_likelihood(x0, mean, log_var).neg());
+        let true_log_var = coef
+            .posterior_log_variance_clipped
+            .clone()
+            .expand(mean.shape());
+        let kl = mean_bits_per_dim(normal_kl(
+            true_mean,
+            true_log_var,
+            mean.clone(),
+            log_var.clone(),
+        ));
+        let decoder_nll =
+            mean_bits_per_dim(discretized_gaussian_log_likelihood(x0, mean, log_var).neg());
         kl.mask_where(first, decoder_nll)
     }
 
@@ -214,16 +265,31 @@ impl Objective {
         let mse = (self.loss != LossKind::Vlb).then(|| {
             let target = self.simple_target(x0.clone(), x_t.clone(), noise, coef);
             // L_simple (eq. 14) and its μ̃ counterpart: squared error over every pixel, unweighted.
-            (mean_out.clone() - target).square().flatten::<2>(1, 3).mean_dim(1).reshape([ts.len()])
+            (mean_out.clone() - target)
+                .square()
+                .flatten::<2>(1, 3)
+                .mean_dim(1)
+                .reshape([ts.len()])
         });
         let vb = (self.loss != LossKind::Simple).then(|| {
             // Hybrid trains Σ through the bound while the mean learns from L_simple alone.
-            let mean_input = if self.loss == LossKind::Hybrid { mean_out.clone().detach() } else { mean_out.clone() };
+            let mean_input = if self.loss == LossKind::Hybrid {
+                mean_out.clone().detach()
+            } else {
+                mean_out.clone()
+            };
             let mean = self.model_mean(mean_input, x_t.clone(), coef, false);
             let log_var = self.model_log_variance(var_out, coef, &mean);
-            let first = Tensor::<1, Bool>::from_data(TensorData::new(ts.iter().map(|&t| t == 1).collect::<Vec<_>>(), [ts.len()]), &device);
+            let first = Tensor::<1, Bool>::from_data(
+                TensorData::new(ts.iter().map(|&t| t == 1).collect::<Vec<_>>(), [ts.len()]),
+                &device,
+            );
             let vb = self.vb_term(mean, log_var, x0, x_t, coef, first);
-            if self.rescale_vlb { vb.mul_scalar(timesteps as f64) } else { vb }
+            if self.rescale_vlb {
+                vb.mul_scalar(timesteps as f64)
+            } else {
+                vb
+            }
         });
         let loss = match (&mse, &vb) {
             (Some(m), None) => m.clone(),

@@ -18,11 +18,19 @@ pub struct AncestralSampler<'a> {
 
 impl AncestralSampler<'_> {
     /// x_{t−1} = μ_θ(x_t, t) + σ_t z, z ~ N(0, I) for t > 1 and z = 0 at t = 1.
-    pub fn step(&self, model_out: Tensor<4>, x_t: Tensor<4>, t: usize, rng: &mut ChaCha8Rng) -> Tensor<4> {
+    pub fn step(
+        &self,
+        model_out: Tensor<4>,
+        x_t: Tensor<4>,
+        t: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> Tensor<4> {
         let [n, c, h, w] = x_t.dims();
         let device = x_t.device();
         let coef = StepCoefficients::gather(self.schedule, &vec![t; n], &device);
-        let (mean, log_var) = self.objective.p_mean_log_variance(model_out, x_t, &coef, self.clip_x0);
+        let (mean, log_var) =
+            self.objective
+                .p_mean_log_variance(model_out, x_t, &coef, self.clip_x0);
         if t == 1 {
             return mean;
         }

@@ -37,7 +37,11 @@ impl ScheduleParams {
         let t_max = timesteps as f64;
         // Fraction along the schedule for t = 1..=T, matching numpy's linspace(start, end, T).
         let frac = |t: usize| {
-            if timesteps == 1 { 0.0 } else { (t - 1) as f64 / (t_max - 1.0) }
+            if timesteps == 1 {
+                0.0
+            } else {
+                (t - 1) as f64 / (t_max - 1.0)
+            }
         };
         (1..=timesteps)
             .map(|t| match self.kind {
@@ -104,7 +108,11 @@ impl DiffusionSchedule {
             .collect();
         let posterior_log_variance_clipped: Vec<f64> = (0..n)
             .map(|i| {
-                let v = if i == 0 && n > 1 { posterior_variance[1] } else { posterior_variance[i] };
+                let v = if i == 0 && n > 1 {
+                    posterior_variance[1]
+                } else {
+                    posterior_variance[i]
+                };
                 v.ln()
             })
             .collect();

@@ -22,7 +22,14 @@ pub struct ResBlock {
 }
 
 impl ResBlock {
-    pub fn new(c_in: usize, c_out: usize, time_dim: usize, groups: usize, dropout: f64, device: &Device) -> Self {
+    pub fn new(
+        c_in: usize,
+        c_out: usize,
+        time_dim: usize,
+        groups: usize,
+        dropout: f64,
+        device: &Device,
+    ) -> Self {
         Self {
             norm1: GroupNormConfig::new(groups, c_in).init(device),
             conv1: conv(c_in, c_out, 3, 1, 1.0, device),
@@ -40,7 +47,9 @@ impl ResBlock {
         let [b, c, _, _] = h.dims();
         let t = self.time_proj.forward(silu(time)).reshape([b, c, 1, 1]);
         let h = h + t;
-        let h = self.conv2.forward(self.dropout.forward(silu(self.norm2.forward(h))));
+        let h = self
+            .conv2
+            .forward(self.dropout.forward(silu(self.norm2.forward(h))));
         let skip = match &self.shortcut {
             Some(proj) => proj.forward(x),
             None => x,
@@ -74,12 +83,20 @@ impl AttnBlock {
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let [b, c, h, w] = x.dims();
         // [batch, h·w, c]
-        let tokens = self.norm.forward(x.clone()).reshape([b, c, h * w]).swap_dims(1, 2);
+        let tokens = self
+            .norm
+            .forward(x.clone())
+            .reshape([b, c, h * w])
+            .swap_dims(1, 2);
         let q = self.query.forward(tokens.clone());
         let k = self.key.forward(tokens.clone());
         let v = self.value.forward(tokens);
         // [batch, h·w, h·w], scaled by 1/√c
-        let weights = softmax(q.matmul(k.swap_dims(1, 2)).mul_scalar((c as f64).powf(-0.5)), 2);
+        let weights = softmax(
+            q.matmul(k.swap_dims(1, 2))
+                .mul_scalar((c as f64).powf(-0.5)),
+            2,
+        );
         let attended = self.proj_out.forward(weights.matmul(v)); // [batch, h·w, c]
         x + attended.swap_dims(1, 2).reshape([b, c, h, w])
     }

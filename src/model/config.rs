@@ -42,7 +42,9 @@ impl UNetConfig {
 
     /// Image sides visited by the down path, level by level.
     pub fn level_resolutions(&self) -> Vec<usize> {
-        (0..self.channel_mult.len()).map(|level| self.image_size >> level).collect()
+        (0..self.channel_mult.len())
+            .map(|level| self.image_size >> level)
+            .collect()
     }
 
     /// Why this shape cannot be built, if it cannot (checked before any tensor is made).
@@ -85,14 +87,21 @@ impl UNetConfig {
                 if (self.channels * m) % self.norm_groups != 0 {
                     out.push((
                         "norm_groups",
-                        format!("{} channels cannot be split into {} groups", self.channels * m, self.norm_groups),
+                        format!(
+                            "{} channels cannot be split into {} groups",
+                            self.channels * m,
+                            self.norm_groups
+                        ),
                     ));
                     break;
                 }
             }
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            out.push(("dropout", format!("must be in [0, 1), got {}", self.dropout)));
+            out.push((
+                "dropout",
+                format!("must be in [0, 1), got {}", self.dropout),
+            ));
         }
         out
     }

@@ -19,10 +19,22 @@ fn zero_bias(len: usize, device: &Device) -> Option<Param<Tensor<1>>> {
 }
 
 /// A k×k convolution, "same" padding, given stride and weight gain.
-pub fn conv(c_in: usize, c_out: usize, kernel: usize, stride: usize, gain: f64, device: &Device) -> Conv2d {
+pub fn conv(
+    c_in: usize,
+    c_out: usize,
+    kernel: usize,
+    stride: usize,
+    gain: f64,
+    device: &Device,
+) -> Conv2d {
     let mut conv = Conv2dConfig::new([c_in, c_out], [kernel, kernel])
         .with_stride([stride, stride])
-        .with_padding(PaddingConfig2d::Explicit(kernel / 2, kernel / 2, kernel / 2, kernel / 2))
+        .with_padding(PaddingConfig2d::Explicit(
+            kernel / 2,
+            kernel / 2,
+            kernel / 2,
+            kernel / 2,
+        ))
         .with_initializer(init(gain))
         .init(device);
     conv.bias = zero_bias(c_out, device);
@@ -31,7 +43,9 @@ pub fn conv(c_in: usize, c_out: usize, kernel: usize, stride: usize, gain: f64, 
 
 /// A dense layer (also the "network in network" 1×1 projections of attention).
 pub fn dense(d_in: usize, d_out: usize, gain: f64, device: &Device) -> Linear {
-    let mut linear = LinearConfig::new(d_in, d_out).with_initializer(init(gain)).init(device);
+    let mut linear = LinearConfig::new(d_in, d_out)
+        .with_initializer(init(gain))
+        .init(device);
     linear.bias = zero_bias(d_out, device);
     linear
 }

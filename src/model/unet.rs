@@ -44,7 +44,11 @@ impl UNetConfig {
         let time_dim = 4 * ch;
         let g = self.norm_groups;
         let res_block = |c_in, c_out| ResBlock::new(c_in, c_out, time_dim, g, self.dropout, device);
-        let attn_at = |res: usize, c| self.attention_resolutions.contains(&res).then(|| AttnBlock::new(c, g, device));
+        let attn_at = |res: usize, c| {
+            self.attention_resolutions
+                .contains(&res)
+                .then(|| AttnBlock::new(c, g, device))
+        };
         let resolutions = self.level_resolutions();
         let last = self.channel_mult.len() - 1;
 
@@ -64,7 +68,11 @@ impl UNetConfig {
             if level != last {
                 skip_channels.push(current);
             }
-            down.push(Level { blocks, attentions, resample });
+            down.push(Level {
+                blocks,
+                attentions,
+                resample,
+            });
         }
 
         let mid_block1 = res_block(current, current);
@@ -82,7 +90,11 @@ impl UNetConfig {
                 attentions.push(attn_at(resolutions[level], current));
             }
             let resample = (level != 0).then(|| conv(current, current, 3, 1, 1.0, device));
-            up.push(Level { blocks, attentions, resample });
+            up.push(Level {
+                blocks,
+                attentions,
+                resample,
+            });
         }
 
         UNet {
@@ -114,7 +126,9 @@ impl UNet {
     pub fn forward(&self, x: Tensor<4>, t: &[usize]) -> Tensor<4> {
         let device = x.device();
         let temb = sinusoidal_embedding(t, self.embed_dim, &device); // [batch, ch]
-        let temb = self.time_dense2.forward(silu(self.time_dense1.forward(temb))); // [batch, 4ch]
+        let temb = self
+            .time_dense2
+            .forward(silu(self.time_dense1.forward(temb))); // [batch, 4ch]
 
         let mut h = self.conv_in.forward(x);
         let mut skips = vec![h.clone()];
@@ -136,7 +150,10 @@ impl UNet {
         for level in &self.up {
             for (block, attention) in level.blocks.iter().zip(&level.attentions) {
                 let skip = skips.pop().expect("one skip per up block");
-                h = attend(attention, block.forward(Tensor::cat(vec![h, skip], 1), temb.clone()));
+                h = attend(
+                    attention,
+                    block.forward(Tensor::cat(vec![h, skip], 1), temb.clone()),
+                );
             }
             if let Some(conv_after_upsample) = &level.resample {
                 h = conv_after_upsample.forward(upsample_nearest(h));

@@ -27,7 +27,10 @@ fn parent(path: &Path) -> &Path {
 
 /// Replaces `path` with what `fill` writes into a temporary sibling; the temporary file is
 /// removed if anything fails, and `path` keeps its old content.
-pub fn replace_with(path: &Path, fill: impl FnOnce(&mut File) -> std::io::Result<()>) -> std::io::Result<()> {
+pub fn replace_with(
+    path: &Path,
+    fill: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = parent(path);
     let mut tmp = NamedTempFile::with_prefix_in(".partial-", dir)?;
     fill(tmp.as_file_mut())?;

@@ -21,13 +21,34 @@ pub const FILE: &str = "eval.parquet";
 
 pub fn read_eval(path: &Path) -> Result<Vec<EvalRow>, String> {
     let err = |e: PolarsError| format!("{}: not a readable eval table: {e}", path.display());
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
     let frame = ParquetReader::new(file).finish().map_err(err)?;
-    let step = frame.column("step").map_err(err)?.u64().map_err(err)?.clone();
-    let split = frame.column("split").map_err(err)?.str().map_err(err)?.clone();
-    let name = frame.column("name").map_err(err)?.str().map_err(err)?.clone();
+    let step = frame
+        .column("step")
+        .map_err(err)?
+        .u64()
+        .map_err(err)?
+        .clone();
+    let split = frame
+        .column("split")
+        .map_err(err)?
+        .str()
+        .map_err(err)?
+        .clone();
+    let name = frame
+        .column("name")
+        .map_err(err)?
+        .str()
+        .map_err(err)?
+        .clone();
     let t = frame.column("t").map_err(err)?.u64().map_err(err)?.clone();
-    let value = frame.column("value").map_err(err)?.f64().map_err(err)?.clone();
+    let value = frame
+        .column("value")
+        .map_err(err)?
+        .f64()
+        .map_err(err)?
+        .clone();
     Ok((0..frame.height())
         .map(|i| EvalRow {
             step: step.get(i).unwrap_or(0),
@@ -42,10 +63,19 @@ pub fn read_eval(path: &Path) -> Result<Vec<EvalRow>, String> {
 /// Adds `rows` to the run's eval table, dropping older rows of the same step and names.
 pub fn merge_eval(run_dir: &Path, run_id: &str, rows: &[EvalRow]) -> Result<(), String> {
     let path = run_dir.join(FILE);
-    let mut all = if path.exists() { read_eval(&path)? } else { Vec::new() };
-    all.retain(|old| !rows.iter().any(|new| new.step == old.step && new.name == old.name && new.split == old.split));
+    let mut all = if path.exists() {
+        read_eval(&path)?
+    } else {
+        Vec::new()
+    };
+    all.retain(|old| {
+        !rows
+            .iter()
+            .any(|new| new.step == old.step && new.name == old.name && new.split == old.split)
+    });
     all.extend_from_slice(rows);
-    let err = |e: &dyn std::fmt::Display| format!("{}: cannot write eval table: {e}", path.display());
+    let err =
+        |e: &dyn std::fmt::Display| format!("{}: cannot write eval table: {e}", path.display());
     let mut frame = df!(
         "run_id" => vec![run_id; all.len()],
         "step" => all.iter().map(|r| r.step).collect::<Vec<u64>>(),
@@ -55,6 +85,11 @@ pub fn merge_eval(run_dir: &Path, run_id: &str, rows: &[EvalRow]) -> Result<(), 
         "value" => all.iter().map(|r| r.value).collect::<Vec<f64>>(),
     )
     .map_err(|e| err(&e))?;
-    replace_with(&path, |file| ParquetWriter::new(file).finish(&mut frame).map(|_| ()).map_err(std::io::Error::other))
-        .map_err(|e| err(&e))
+    replace_with(&path, |file| {
+        ParquetWriter::new(file)
+            .finish(&mut frame)
+            .map(|_| ())
+            .map_err(std::io::Error::other)
+    })
+    .map_err(|e| err(&e))
 }

@@ -9,13 +9,24 @@ use super::atomic::write_atomic;
 
 /// Tiles `count` images ([count, channels, side, side] flattened) into a grid of `columns`,
 /// each pixel drawn as a `zoom`×`zoom` block; 1-channel images become grey.
-pub fn render_grid(pixels: &[f32], count: usize, channels: usize, side: usize, columns: usize, zoom: usize) -> ImageBuffer<Rgb<u8>, Vec<u8>> {
+pub fn render_grid(
+    pixels: &[f32],
+    count: usize,
+    channels: usize,
+    side: usize,
+    columns: usize,
+    zoom: usize,
+) -> ImageBuffer<Rgb<u8>, Vec<u8>> {
     let columns = columns.max(1).min(count.max(1));
     let rows = count.div_ceil(columns);
     let gap = (zoom / 2).max(1);
     let cell = side * zoom + gap;
     let background = Rgb([128u8, 128, 128]);
-    let mut img = ImageBuffer::from_pixel((columns * cell + gap) as u32, (rows * cell + gap) as u32, background);
+    let mut img = ImageBuffer::from_pixel(
+        (columns * cell + gap) as u32,
+        (rows * cell + gap) as u32,
+        background,
+    );
     let to_byte = |v: f32| ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8;
     for k in 0..count {
         let (gx, gy) = ((k % columns) * cell + gap, (k / columns) * cell + gap);
@@ -24,7 +35,11 @@ pub fn render_grid(pixels: &[f32], count: usize, channels: usize, side: usize, c
             for x in 0..side * zoom {
                 let (sy, sx) = (y / zoom, x / zoom);
                 let channel = |c: usize| to_byte(image[c * side * side + sy * side + sx]);
-                let rgb = if channels == 3 { [channel(0), channel(1), channel(2)] } else { [channel(0); 3] };
+                let rgb = if channels == 3 {
+                    [channel(0), channel(1), channel(2)]
+                } else {
+                    [channel(0); 3]
+                };
                 img.put_pixel((gx + x) as u32, (gy + y) as u32, Rgb(rgb));
             }
         }
@@ -33,12 +48,21 @@ pub fn render_grid(pixels: &[f32], count: usize, channels: usize, side: usize, c
 }
 
 /// Writes the grid to `path` atomically.
-pub fn write_grid(path: &Path, pixels: &[f32], count: usize, channels: usize, side: usize) -> Result<(), String> {
+pub fn write_grid(
+    path: &Path,
+    pixels: &[f32],
+    count: usize,
+    channels: usize,
+    side: usize,
+) -> Result<(), String> {
     let columns = (count as f64).sqrt().ceil() as usize;
     let zoom = (64 / side).max(1);
     let img = render_grid(pixels, count, channels, side, columns, zoom);
     let mut bytes = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
-        .map_err(|e| format!("{}: cannot encode PNG: {e}", path.display()))?;
+    img.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )
+    .map_err(|e| format!("{}: cannot encode PNG: {e}", path.display()))?;
     write_atomic(path, &bytes).map_err(|e| format!("{}: cannot write: {e}", path.display()))
 }

@@ -59,8 +59,10 @@ impl Meta {
 
     pub fn read(run_dir: &Path) -> Result<Self, String> {
         let path = run_dir.join("meta.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("{}: not a valid run record: {e}", path.display()))
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a valid run record: {e}", path.display()))
     }
 }
 
@@ -75,6 +77,9 @@ pub fn git_state() -> (Option<String>, Option<bool>) {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
     let sha = run(&["rev-parse", "HEAD"]);
-    let dirty = sha.as_ref().and_then(|_| run(&["status", "--porcelain"])).map(|s| !s.is_empty());
+    let dirty = sha
+        .as_ref()
+        .and_then(|_| run(&["status", "--porcelain"]))
+        .map(|s| !s.is_empty());
     (sha, dirty)
 }

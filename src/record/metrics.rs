@@ -18,7 +18,12 @@ pub struct MetricRow {
 
 impl MetricRow {
     pub fn train(step: u64, name: &str, value: f64) -> Self {
-        Self { step, split: "train".into(), name: name.into(), value }
+        Self {
+            step,
+            split: "train".into(),
+            name: name.into(),
+            value,
+        }
     }
 }
 
@@ -37,7 +42,10 @@ pub fn write_metrics(path: &Path, run_id: &str, rows: &[MetricRow]) -> Result<()
     let err = |e: &dyn std::fmt::Display| format!("{}: cannot write metrics: {e}", path.display());
     let mut frame = to_frame(run_id, rows).map_err(|e| err(&e))?;
     replace_with(path, |file| {
-        ParquetWriter::new(file).finish(&mut frame).map(|_| ()).map_err(std::io::Error::other)
+        ParquetWriter::new(file)
+            .finish(&mut frame)
+            .map(|_| ())
+            .map_err(std::io::Error::other)
     })
     .map_err(|e| err(&e))
 }
@@ -45,12 +53,33 @@ pub fn write_metrics(path: &Path, run_id: &str, rows: &[MetricRow]) -> Result<()
 /// Reads the rows back (the run_id column is dropped).
 pub fn read_metrics(path: &Path) -> Result<Vec<MetricRow>, String> {
     let err = |e: PolarsError| format!("{}: not a readable metrics table: {e}", path.display());
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
     let frame = ParquetReader::new(file).finish().map_err(err)?;
-    let step = frame.column("step").map_err(err)?.u64().map_err(err)?.clone();
-    let split = frame.column("split").map_err(err)?.str().map_err(err)?.clone();
-    let name = frame.column("name").map_err(err)?.str().map_err(err)?.clone();
-    let value = frame.column("value").map_err(err)?.f64().map_err(err)?.clone();
+    let step = frame
+        .column("step")
+        .map_err(err)?
+        .u64()
+        .map_err(err)?
+        .clone();
+    let split = frame
+        .column("split")
+        .map_err(err)?
+        .str()
+        .map_err(err)?
+        .clone();
+    let name = frame
+        .column("name")
+        .map_err(err)?
+        .str()
+        .map_err(err)?
+        .clone();
+    let value = frame
+        .column("value")
+        .map_err(err)?
+        .f64()
+        .map_err(err)?
+        .clone();
     let rows = (0..frame.height())
         .map(|i| MetricRow {
             step: step.get(i).unwrap_or(0),

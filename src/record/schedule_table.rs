@@ -24,13 +24,21 @@ pub fn schedule_frame(s: &DiffusionSchedule) -> PolarsResult<DataFrame> {
 
 /// Writes the table; `.csv` gives CSV, anything else Parquet.
 pub fn write_schedule(path: &Path, s: &DiffusionSchedule) -> Result<(), String> {
-    let err = |e: &dyn std::fmt::Display| format!("{}: cannot write schedule table: {e}", path.display());
+    let err =
+        |e: &dyn std::fmt::Display| format!("{}: cannot write schedule table: {e}", path.display());
     let mut frame = schedule_frame(s).map_err(|e| err(&e))?;
     let mut file = std::fs::File::create(path).map_err(|e| err(&e))?;
-    let is_csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let is_csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     if is_csv {
-        CsvWriter::new(&mut file).finish(&mut frame).map_err(|e| err(&e))
+        CsvWriter::new(&mut file)
+            .finish(&mut frame)
+            .map_err(|e| err(&e))
     } else {
-        ParquetWriter::new(&mut file).finish(&mut frame).map(|_| ()).map_err(|e| err(&e))
+        ParquetWriter::new(&mut file)
+            .finish(&mut frame)
+            .map(|_| ())
+            .map_err(|e| err(&e))
     }
 }

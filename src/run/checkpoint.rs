@@ -58,9 +58,14 @@ pub fn save<M: Module + Clone>(
     let root = run_dir.join(DIR);
     fs::create_dir_all(&root).map_err(|e| format!("{}: cannot create: {e}", root.display()))?;
     let final_dir = root.join(folder_name(state.step));
-    let err = |e: &dyn std::fmt::Display| format!("{}: cannot write checkpoint: {e}", final_dir.display());
+    let err = |e: &dyn std::fmt::Display| {
+        format!("{}: cannot write checkpoint: {e}", final_dir.display())
+    };
     // The partial folder is deleted on any early return (TempDir's drop).
-    let partial = tempfile::Builder::new().prefix(".partial-").tempdir_in(&root).map_err(|e| err(&e))?;
+    let partial = tempfile::Builder::new()
+        .prefix(".partial-")
+        .tempdir_in(&root)
+        .map_err(|e| err(&e))?;
     let model_path = partial.path().join("model.bpk");
     let ema_path = partial.path().join("ema.bpk");
     let optim_path = partial.path().join("optimizer.bpk");
@@ -93,21 +98,42 @@ pub struct Loaded<M> {
 }
 
 /// Loads the checkpoint in `dir` into `model`, `ema` and `optimizer`.
-pub fn load<M: Module>(dir: &Path, model: M, ema: M, optimizer: ModuleOptimizer) -> Result<Loaded<M>, String> {
+pub fn load<M: Module>(
+    dir: &Path,
+    model: M,
+    ema: M,
+    optimizer: ModuleOptimizer,
+) -> Result<Loaded<M>, String> {
     let at = |file: &str| dir.join(file);
-    let err = |file: &str, e: &dyn std::fmt::Display| format!("{}: cannot load: {e}", at(file).display());
+    let err =
+        |file: &str, e: &dyn std::fmt::Display| format!("{}: cannot load: {e}", at(file).display());
     let text = fs::read_to_string(at("state.json")).map_err(|e| err("state.json", &e))?;
     let state: CheckpointState = serde_json::from_str(&text).map_err(|e| err("state.json", &e))?;
-    let model = model.try_load_file(at("model.bpk")).map_err(|e| err("model.bpk", &e))?;
-    let ema = ema.try_load_file(at("ema.bpk")).map_err(|e| err("ema.bpk", &e))?;
-    let optimizer = optimizer.load(at("optimizer.bpk")).map_err(|e| err("optimizer.bpk", &e))?;
-    Ok(Loaded { model, ema, optimizer, state })
+    let model = model
+        .try_load_file(at("model.bpk"))
+        .map_err(|e| err("model.bpk", &e))?;
+    let ema = ema
+        .try_load_file(at("ema.bpk"))
+        .map_err(|e| err("ema.bpk", &e))?;
+    let optimizer = optimizer
+        .load(at("optimizer.bpk"))
+        .map_err(|e| err("optimizer.bpk", &e))?;
+    Ok(Loaded {
+        model,
+        ema,
+        optimizer,
+        state,
+    })
 }
 
 /// Loads only the EMA weights of the checkpoint in `dir` into `model`, and its step.
 pub fn load_ema<M: Module>(dir: &Path, model: M) -> Result<(M, CheckpointState), String> {
-    let text = fs::read_to_string(dir.join("state.json")).map_err(|e| format!("{}: cannot load: {e}", dir.join("state.json").display()))?;
-    let state: CheckpointState = serde_json::from_str(&text).map_err(|e| format!("{}: cannot load: {e}", dir.join("state.json").display()))?;
-    let model = model.try_load_file(dir.join("ema.bpk")).map_err(|e| format!("{}: cannot load: {e}", dir.join("ema.bpk").display()))?;
+    let text = fs::read_to_string(dir.join("state.json"))
+        .map_err(|e| format!("{}: cannot load: {e}", dir.join("state.json").display()))?;
+    let state: CheckpointState = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: cannot load: {e}", dir.join("state.json").display()))?;
+    let model = model
+        .try_load_file(dir.join("ema.bpk"))
+        .map_err(|e| format!("{}: cannot load: {e}", dir.join("ema.bpk").display()))?;
     Ok((model, state))
 }

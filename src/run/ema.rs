@@ -26,7 +26,9 @@ struct Blend {
 
 impl ModuleMapper for Blend {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let Some(online) = self.online.remove(&param.id) else { return param };
+        let Some(online) = self.online.remove(&param.id) else {
+            return param;
+        };
         let decay = self.decay;
         param.map(|ema| {
             let shape = ema.shape();
@@ -37,7 +39,12 @@ impl ModuleMapper for Blend {
 
 /// Returns `ema` moved one step towards `online`.
 pub fn ema_update<M: Module>(ema: M, online: &M, decay: f64) -> M {
-    let mut collect = Collect { values: HashMap::new() };
+    let mut collect = Collect {
+        values: HashMap::new(),
+    };
     online.visit(&mut collect);
-    ema.map(&mut Blend { online: collect.values, decay })
+    ema.map(&mut Blend {
+        online: collect.values,
+        decay,
+    })
 }

@@ -27,25 +27,52 @@ pub struct NllReport {
 }
 
 /// The bound of the first `spec.eval.nll_images` test images (all when 0) under `model`.
-pub fn nll_of_model(model: &UNet, spec: &Experiment, device: &Device) -> Result<BoundSums, Failure> {
+pub fn nll_of_model(
+    model: &UNet,
+    spec: &Experiment,
+    device: &Device,
+) -> Result<BoundSums, Failure> {
     let test = data::load(spec.data.dataset, spec.data.dir.as_deref(), Split::Test)?;
-    let n = if spec.eval.nll_images == 0 { test.len() } else { spec.eval.nll_images.min(test.len()) };
+    let n = if spec.eval.nll_images == 0 {
+        test.len()
+    } else {
+        spec.eval.nll_images.min(test.len())
+    };
     let schedule = spec.schedule();
     let objective = spec.objective();
     let t_max = schedule.timesteps();
     let batches = n.div_ceil(spec.eval.batch_size);
     let mut rng = stream(spec.seed, Stream::Evaluation);
-    let mut progress = Progress::new(&format!("{}: test NLL", spec.name), 0, (batches * t_max) as u64);
+    let mut progress = Progress::new(
+        &format!("{}: test NLL", spec.name),
+        0,
+        (batches * t_max) as u64,
+    );
     let mut sums = BoundSums::new(t_max);
     let mut done = 0u64;
     for start in (0..n).step_by(spec.eval.batch_size) {
         let end = (start + spec.eval.batch_size).min(n);
-        let pixels: Vec<f32> = (start..end).flat_map(|i| test.image(i).iter().copied()).collect();
-        let x0 = Tensor::from_data(TensorData::new(pixels, [end - start, test.channels, test.height, test.width]), device);
-        let batch = evaluate_bound(&schedule, &objective, x0, &mut rng, |x, ts| model.forward(x, ts), |_| {
-            done += 1;
-            progress.update(done, "");
-        });
+        let pixels: Vec<f32> = (start..end)
+            .flat_map(|i| test.image(i).iter().copied())
+            .collect();
+        let x0 = Tensor::from_data(
+            TensorData::new(
+                pixels,
+                [end - start, test.channels, test.height, test.width],
+            ),
+            device,
+        );
+        let batch = evaluate_bound(
+            &schedule,
+            &objective,
+            x0,
+            &mut rng,
+            |x, ts| model.forward(x, ts),
+            |_| {
+                done += 1;
+                progress.update(done, "");
+            },
+        );
         sums.add(&batch);
     }
     progress.finish();
@@ -55,7 +82,13 @@ pub fn nll_of_model(model: &UNet, spec: &Experiment, device: &Device) -> Result<
 /// Rows of `eval.parquet` for one bound evaluation at checkpoint `step`.
 pub fn nll_rows(sums: &BoundSums, step: u64) -> Vec<EvalRow> {
     let n = sums.images as f64;
-    let row = |name: &str, t: Option<u64>, value: f64| EvalRow { step, split: "test".into(), name: name.into(), t, value };
+    let row = |name: &str, t: Option<u64>, value: f64| EvalRow {
+        step,
+        split: "test".into(),
+        name: name.into(),
+        t,
+        value,
+    };
     let mut rows = vec![
         row("nll_bpd", None, sums.total_bits_per_dim()),
         row("prior_bpd", None, sums.prior_bits_per_dim()),
@@ -71,10 +104,21 @@ pub fn nll_rows(sums: &BoundSums, step: u64) -> Vec<EvalRow> {
 }
 
 /// Evaluates the NLL of `model` (the EMA weights at `step`) and records it in `run_dir`.
-pub fn record_nll(model: &UNet, spec: &Experiment, run_dir: &Path, step: u64, device: &Device) -> Result<NllReport, Failure> {
+pub fn record_nll(
+    model: &UNet,
+    spec: &Experiment,
+    run_dir: &Path,
+    step: u64,
+    device: &Device,
+) -> Result<NllReport, Failure> {
     let sums = nll_of_model(model, spec, device)?;
     merge_eval(run_dir, &run_id(run_dir), &nll_rows(&sums, step)).map_err(Failure::Failed)?;
-    Ok(NllReport { step, images: sums.images, total_bits_per_dim: sums.total_bits_per_dim(), prior_bits_per_dim: sums.prior_bits_per_dim() })
+    Ok(NllReport {
+        step,
+        images: sums.images,
+        total_bits_per_dim: sums.total_bits_per_dim(),
+        prior_bits_per_dim: sums.prior_bits_per_dim(),
+    })
 }
 
 /// `ddpm-exp eval RUN_DIR --nll`: evaluates the newest checkpoint's EMA weights.
@@ -85,8 +129,12 @@ pub fn eval_nll(run_dir: &Path, images: Option<usize>) -> Result<NllReport, Fail
     }
     let device = parse_device(&spec.device).map_err(Failure::BadInput)?;
     let Some((_, dir)) = checkpoint::list(run_dir).into_iter().next() else {
-        return Err(Failure::BadInput(format!("{}: no checkpoint to evaluate", run_dir.display())));
+        return Err(Failure::BadInput(format!(
+            "{}: no checkpoint to evaluate",
+            run_dir.display()
+        )));
     };
-    let (model, state) = checkpoint::load_ema(&dir, spec.unet_config().init(&device)).map_err(Failure::Failed)?;
+    let (model, state) =
+        checkpoint::load_ema(&dir, spec.unet_config().init(&device)).map_err(Failure::Failed)?;
     record_nll(&model, &spec, run_dir, state.step, &device)
 }

@@ -38,7 +38,11 @@ impl ModuleVisitor for Scale<'_> {
 }
 
 /// The global gradient norm before clipping; scales `grads` down to `max_norm` when above it.
-pub fn clip_global_norm<M: Module>(model: &M, grads: &mut GradientsParams, max_norm: Option<f64>) -> f64 {
+pub fn clip_global_norm<M: Module>(
+    model: &M,
+    grads: &mut GradientsParams,
+    max_norm: Option<f64>,
+) -> f64 {
     let mut visitor = SquaredNorm { grads, total: None };
     model.visit(&mut visitor);
     let norm = visitor.total.map_or(0.0, |t| t.into_scalar::<f64>().sqrt());
@@ -47,7 +51,10 @@ pub fn clip_global_norm<M: Module>(model: &M, grads: &mut GradientsParams, max_n
         && norm.is_finite()
     {
         // TF adds no epsilon here: scale = max / global_norm.
-        model.visit(&mut Scale { grads, factor: max / norm });
+        model.visit(&mut Scale {
+            grads,
+            factor: max / norm,
+        });
     }
     norm
 }

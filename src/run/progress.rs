@@ -56,7 +56,11 @@ impl Progress {
         if now.duration_since(self.last_line) >= self.line_every || step == self.total {
             self.last_line = now;
             let rate = self.rate(step);
-            let eta = if rate > 0.0 { (self.total - step) as f64 / rate } else { f64::NAN };
+            let eta = if rate > 0.0 {
+                (self.total - step) as f64 / rate
+            } else {
+                f64::NAN
+            };
             eprintln!(
                 "{}: step {step}/{} {message} {rate:.2} steps/s ETA {}",
                 self.label,
@@ -69,7 +73,11 @@ impl Progress {
     /// Steps per second since this progress began.
     pub fn rate(&self, step: u64) -> f64 {
         let secs = self.started.elapsed().as_secs_f64();
-        if secs > 0.0 { (step - self.first_step) as f64 / secs } else { 0.0 }
+        if secs > 0.0 {
+            (step - self.first_step) as f64 / secs
+        } else {
+            0.0
+        }
     }
 
     pub fn finish(&self) {

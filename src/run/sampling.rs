@@ -11,9 +11,19 @@ use crate::spec::Experiment;
 /// `count` samples as flattened [count, c, h, w] pixels in the model's output range.
 /// The sampling stream starts afresh for every call, so two runs that share a seed (or two
 /// cells of an ablation) start from the same x_T.
-pub fn draw_samples(model: &UNet, spec: &Experiment, schedule: &DiffusionSchedule, count: usize, device: &Device) -> Vec<f32> {
+pub fn draw_samples(
+    model: &UNet,
+    spec: &Experiment,
+    schedule: &DiffusionSchedule,
+    count: usize,
+    device: &Device,
+) -> Vec<f32> {
     let (channels, side) = spec.data.dataset.image_shape();
-    let sampler = AncestralSampler { schedule, objective: spec.objective(), clip_x0: spec.sample.clip_x0 };
+    let sampler = AncestralSampler {
+        schedule,
+        objective: spec.objective(),
+        clip_x0: spec.sample.clip_x0,
+    };
     let mut rng = stream(spec.seed, Stream::Sampling);
     let t_max = schedule.timesteps() as u64;
     let mut progress = Progress::new(&format!("{}: sampling", spec.name), 0, t_max);

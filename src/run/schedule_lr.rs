@@ -3,7 +3,11 @@
 
 /// The rate for the update that completes step `step` (1-based).
 pub fn warmup_lr(base: f64, warmup: u64, step: u64) -> f64 {
-    if warmup == 0 { base } else { base * (step as f64 / warmup as f64).min(1.0) }
+    if warmup == 0 {
+        base
+    } else {
+        base * (step as f64 / warmup as f64).min(1.0)
+    }
 }
 
 #[cfg(test)]

@@ -23,7 +23,11 @@ pub struct RunReport {
 }
 
 fn train_set(spec: &Experiment) -> Result<ImageSet, Failure> {
-    Ok(data::load(spec.data.dataset, spec.data.dir.as_deref(), Split::Train)?)
+    Ok(data::load(
+        spec.data.dataset,
+        spec.data.dir.as_deref(),
+        Split::Train,
+    )?)
 }
 
 /// Starts a new run of `spec` under `out`.
@@ -33,8 +37,12 @@ pub fn start_run(spec: &Experiment, spec_file: &Path, out: &Path) -> Result<RunR
     let run_dir = create_run_dir(out, &spec.name, spec.seed).map_err(Failure::Failed)?;
     let yaml = serde_yaml_ng::to_string(spec).expect("spec serialises");
     let write = |name: &str, bytes: &[u8]| {
-        crate::record::atomic::write_atomic(&run_dir.join(name), bytes)
-            .map_err(|e| Failure::Failed(format!("{}: cannot write: {e}", run_dir.join(name).display())))
+        crate::record::atomic::write_atomic(&run_dir.join(name), bytes).map_err(|e| {
+            Failure::Failed(format!(
+                "{}: cannot write: {e}",
+                run_dir.join(name).display()
+            ))
+        })
     };
     write("spec.yaml", yaml.as_bytes())?;
     let (git_sha, git_dirty) = git_state();
@@ -61,7 +69,12 @@ pub fn start_run(spec: &Experiment, spec_file: &Path, out: &Path) -> Result<RunR
         steps_per_second: None,
         resumed_at_steps: Vec::new(),
     };
-    meta.write(&run_dir).map_err(|e| Failure::Failed(format!("{}: cannot write meta.json: {e}", run_dir.display())))?;
+    meta.write(&run_dir).map_err(|e| {
+        Failure::Failed(format!(
+            "{}: cannot write meta.json: {e}",
+            run_dir.display()
+        ))
+    })?;
     let state = fresh_state(spec, &device.clone().autodiff());
     continue_run(spec, &run_dir, meta, state, &train_set, &device)
 }
@@ -71,7 +84,10 @@ pub fn resume_run(run_dir: &Path) -> Result<RunReport, Failure> {
     let spec = load_resolved(&run_dir.join("spec.yaml"))?;
     let mut meta = Meta::read(run_dir).map_err(Failure::BadInput)?;
     if meta.status == Status::Ok {
-        return Ok(RunReport { run_dir: run_dir.to_path_buf(), outcome: Outcome::Completed });
+        return Ok(RunReport {
+            run_dir: run_dir.to_path_buf(),
+            outcome: Outcome::Completed,
+        });
     }
     let device = parse_device(&spec.device).map_err(Failure::BadInput)?;
     let train_set = train_set(&spec)?;
@@ -79,7 +95,8 @@ pub fn resume_run(run_dir: &Path) -> Result<RunReport, Failure> {
     let state = match checkpoint::list(run_dir).first() {
         None => fresh,
         Some((_, dir)) => {
-            let loaded = checkpoint::load(dir, fresh.model, fresh.ema, fresh.optimizer).map_err(Failure::Failed)?;
+            let loaded = checkpoint::load(dir, fresh.model, fresh.ema, fresh.optimizer)
+                .map_err(Failure::Failed)?;
             let step = loaded.state.step;
             // Rows logged after the checkpoint would be logged again: drop them.
             let metrics = read_metrics(&run_dir.join("metrics.parquet"))
@@ -115,17 +132,35 @@ fn continue_run(
 ) -> Result<RunReport, Failure> {
     let schedule = spec.schedule();
     let id = run_id(run_dir);
-    let trainer = Trainer { spec, schedule: &schedule, objective: spec.objective(), device: device.clone().autodiff(), run_dir, run_id: &id };
-    meta.write(run_dir).map_err(|e| Failure::Failed(e.to_string()))?;
+    let trainer = Trainer {
+        spec,
+        schedule: &schedule,
+        objective: spec.objective(),
+        device: device.clone().autodiff(),
+        run_dir,
+        run_id: &id,
+    };
+    meta.write(run_dir)
+        .map_err(|e| Failure::Failed(e.to_string()))?;
 
     let result = trainer.train(&mut state, train_set).and_then(|outcome| {
         if outcome == Outcome::Completed {
             let pixels = draw_samples(&state.ema, spec, &schedule, spec.sample.count, device);
             let (channels, side) = spec.data.dataset.image_shape();
-            write_grid(&run_dir.join("samples.png"), &pixels, spec.sample.count, channels, side)?;
+            write_grid(
+                &run_dir.join("samples.png"),
+                &pixels,
+                spec.sample.count,
+                channels,
+                side,
+            )?;
             if spec.eval.nll_at_end {
-                let nll = record_nll(&state.ema, spec, run_dir, state.step, device).map_err(|e| e.to_string())?;
-                eprintln!("{}: test NLL {:.4} bits/dim on {} images", spec.name, nll.total_bits_per_dim, nll.images);
+                let nll = record_nll(&state.ema, spec, run_dir, state.step, device)
+                    .map_err(|e| e.to_string())?;
+                eprintln!(
+                    "{}: test NLL {:.4} bits/dim on {} images",
+                    spec.name, nll.total_bits_per_dim, nll.images
+                );
             }
         }
         Ok(outcome)
@@ -144,7 +179,10 @@ fn continue_run(
             meta.status = Status::Ok;
             Ok(())
         }
-        Ok(Outcome::Diverged { step, last_finite_loss }) => {
+        Ok(Outcome::Diverged {
+            step,
+            last_finite_loss,
+        }) => {
             meta.status = Status::Diverged;
             meta.diverged_at_step = Some(*step);
             meta.last_finite_loss = *last_finite_loss;
@@ -156,7 +194,15 @@ fn continue_run(
             Err(Failure::Failed(e.clone()))
         }
     };
-    meta.write(run_dir).map_err(|e| Failure::Failed(format!("{}: cannot write meta.json: {e}", run_dir.display())))?;
+    meta.write(run_dir).map_err(|e| {
+        Failure::Failed(format!(
+            "{}: cannot write meta.json: {e}",
+            run_dir.display()
+        ))
+    })?;
     report?;
-    Ok(RunReport { run_dir: run_dir.to_path_buf(), outcome: result.expect("checked above") })
+    Ok(RunReport {
+        run_dir: run_dir.to_path_buf(),
+        outcome: result.expect("checked above"),
+    })
 }

@@ -16,8 +16,8 @@ use super::schedule_lr::warmup_lr;
 use crate::data::{Batcher, ImageSet};
 use crate::diffusion::{DiffusionSchedule, Objective, StepCoefficients};
 use crate::model::UNet;
-use crate::record::metrics::write_metrics;
 use crate::record::MetricRow;
+use crate::record::metrics::write_metrics;
 use crate::rng::{Stream, normal_tensor, stream, stream_at};
 use crate::spec::Experiment;
 
@@ -60,7 +60,10 @@ pub struct TrainState {
 pub enum Outcome {
     Completed,
     /// The loss (or gradient norm) stopped being finite at `step`.
-    Diverged { step: u64, last_finite_loss: Option<f64> },
+    Diverged {
+        step: u64,
+        last_finite_loss: Option<f64>,
+    },
 }
 
 pub fn optimizer_for(spec: &Experiment) -> ModuleOptimizer {
@@ -77,7 +80,15 @@ pub fn fresh_state(spec: &Experiment, device: &Device) -> TrainState {
     device.seed(stream(spec.seed, Stream::Init).next_u64());
     let model = spec.unet_config().init(device);
     let ema = model.valid();
-    TrainState { model, ema, optimizer: optimizer_for(spec), step: 0, metrics: Vec::new(), last_loss: None, seconds: 0.0 }
+    TrainState {
+        model,
+        ema,
+        optimizer: optimizer_for(spec),
+        step: 0,
+        metrics: Vec::new(),
+        last_loss: None,
+        seconds: 0.0,
+    }
 }
 
 /// Where and how a run trains.
@@ -97,15 +108,27 @@ impl Trainer<'_> {
         let ckpt = CheckpointState {
             step: state.step,
             seed: self.spec.seed,
-            rng: "every stream is ChaCha8 addressed by (seed, purpose, step); see src/rng.rs".into(),
+            rng: "every stream is ChaCha8 addressed by (seed, purpose, step); see src/rng.rs"
+                .into(),
             last_loss: state.last_loss,
         };
-        checkpoint::save(self.run_dir, &state.model, &state.ema, &state.optimizer, &ckpt, self.spec.train.keep_checkpoints)?;
+        checkpoint::save(
+            self.run_dir,
+            &state.model,
+            &state.ema,
+            &state.optimizer,
+            &ckpt,
+            self.spec.train.keep_checkpoints,
+        )?;
         self.flush_metrics(state)
     }
 
     pub fn flush_metrics(&self, state: &TrainState) -> Result<(), String> {
-        write_metrics(&self.run_dir.join("metrics.parquet"), self.run_id, &state.metrics)
+        write_metrics(
+            &self.run_dir.join("metrics.parquet"),
+            self.run_id,
+            &state.metrics,
+        )
     }
 
     /// One optimisation step at 0-based `step`.
@@ -115,23 +138,43 @@ impl Trainer<'_> {
         let x0 = batcher.batch(step, &self.device); // [batch, c, h, w]
         let shape = x0.dims();
         let mut t_rng = stream_at(spec.seed, Stream::Timestep, step);
-        let ts: Vec<usize> = (0..shape[0]).map(|_| t_rng.random_range(1..=t_max)).collect();
-        let noise = normal_tensor(&mut stream_at(spec.seed, Stream::Noise, step), shape, &self.device);
+        let ts: Vec<usize> = (0..shape[0])
+            .map(|_| t_rng.random_range(1..=t_max))
+            .collect();
+        let noise = normal_tensor(
+            &mut stream_at(spec.seed, Stream::Noise, step),
+            shape,
+            &self.device,
+        );
         // Dropout masks come from the backend's generator, reseeded from our stream each step.
-        self.device.seed(stream_at(spec.seed, Stream::Dropout, step).next_u64());
+        self.device
+            .seed(stream_at(spec.seed, Stream::Dropout, step).next_u64());
 
         let coef = StepCoefficients::gather(self.schedule, &ts, &self.device);
         let x_t = coef.q_sample(x0.clone(), noise.clone());
         let out = state.model.forward(x_t.clone(), &ts);
-        let terms = self.objective.loss_terms(out, x0, x_t, noise, &coef, &ts, t_max);
+        let terms = self
+            .objective
+            .loss_terms(out, x0, x_t, noise, &coef, &ts, t_max);
         let loss = terms.loss.clone().mean();
         let loss_value = loss.clone().into_scalar::<f64>();
-        let mut result = StepResult { loss: loss_value, grad_norm: f64::NAN, lr: f64::NAN, logged: Vec::new() };
+        let mut result = StepResult {
+            loss: loss_value,
+            grad_norm: f64::NAN,
+            lr: f64::NAN,
+            logged: Vec::new(),
+        };
         if !loss_value.is_finite() {
             return result;
         }
         if (step + 1) % spec.train.log_every == 0 || step + 1 == spec.train.steps {
-            let values = terms.loss.clone().inner().into_data().try_to_vec::<f32>().unwrap_or_default();
+            let values = terms
+                .loss
+                .clone()
+                .inner()
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap_or_default();
             for (q, value) in loss_by_quarter(&ts, &values, t_max).into_iter().enumerate() {
                 if let Some(v) = value {
                     result.logged.push((format!("loss_q{q}"), v));
@@ -140,7 +183,9 @@ impl Trainer<'_> {
             // The two parts of a hybrid loss, and the bound term of a `vlb` loss in bits/dim.
             for (name, part) in [("mse", &terms.mse), ("vb", &terms.vb)] {
                 if let Some(part) = part {
-                    result.logged.push((name.to_string(), part.clone().mean().into_scalar::<f64>()));
+                    result
+                        .logged
+                        .push((name.to_string(), part.clone().mean().into_scalar::<f64>()));
                 }
             }
         }
@@ -161,27 +206,44 @@ impl Trainer<'_> {
     pub fn train(&self, state: &mut TrainState, train_set: &ImageSet) -> Result<Outcome, String> {
         let spec = self.spec;
         let total = spec.train.steps;
-        let mut batcher = Batcher::new(train_set, spec.train.batch_size, spec.data.random_flip, spec.seed);
+        let mut batcher = Batcher::new(
+            train_set,
+            spec.train.batch_size,
+            spec.data.random_flip,
+            spec.seed,
+        );
         let mut progress = Progress::new(&spec.name, state.step, total);
         let started = Instant::now();
         while state.step < total {
             let step = state.step;
-            let StepResult { loss, grad_norm, lr, logged } = self.step(state, &mut batcher, step);
+            let StepResult {
+                loss,
+                grad_norm,
+                lr,
+                logged,
+            } = self.step(state, &mut batcher, step);
             let done = step + 1;
             if !loss.is_finite() || !grad_norm.is_finite() {
                 state.metrics.push(MetricRow::train(done, "loss", loss));
-                state.metrics.push(MetricRow::train(done, "grad_norm", grad_norm));
+                state
+                    .metrics
+                    .push(MetricRow::train(done, "grad_norm", grad_norm));
                 state.seconds += started.elapsed().as_secs_f64();
                 progress.finish();
                 self.flush_metrics(state)?;
-                return Ok(Outcome::Diverged { step: done, last_finite_loss: state.last_loss });
+                return Ok(Outcome::Diverged {
+                    step: done,
+                    last_finite_loss: state.last_loss,
+                });
             }
             state.step = done;
             state.last_loss = Some(loss);
             if done % spec.train.log_every == 0 || done == total {
                 state.metrics.push(MetricRow::train(done, "loss", loss));
                 state.metrics.push(MetricRow::train(done, "lr", lr));
-                state.metrics.push(MetricRow::train(done, "grad_norm", grad_norm));
+                state
+                    .metrics
+                    .push(MetricRow::train(done, "grad_norm", grad_norm));
                 for (name, value) in logged {
                     state.metrics.push(MetricRow::train(done, &name, value));
                 }

@@ -12,8 +12,16 @@ pub struct SpecError {
 }
 
 impl SpecError {
-    pub fn new(location: impl Into<String>, key: Option<String>, message: impl Into<String>) -> Self {
-        Self { location: location.into(), key, message: message.into() }
+    pub fn new(
+        location: impl Into<String>,
+        key: Option<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            location: location.into(),
+            key,
+            message: message.into(),
+        }
     }
 }
 

@@ -42,7 +42,11 @@ pub fn load_spec(path: &Path, overrides: &[String]) -> Result<ResolvedSpec, Spec
 
 /// As [`load_spec`], with a scale profile (a spec file of its own) laid over the spec and
 /// under the overrides: the same cell at another scale.
-pub fn load_spec_with_profile(path: &Path, profile: Option<&Path>, overrides: &[String]) -> Result<ResolvedSpec, SpecError> {
+pub fn load_spec_with_profile(
+    path: &Path,
+    profile: Option<&Path>,
+    overrides: &[String],
+) -> Result<ResolvedSpec, SpecError> {
     let mut layers = Vec::new();
     read_chain(path, &mut Vec::new(), &mut layers)?;
     layers.reverse(); // base first
@@ -70,16 +74,28 @@ pub fn load_spec_with_profile(path: &Path, profile: Option<&Path>, overrides: &[
     if let Value::Mapping(map) = &mut merged {
         map.remove("extends");
     }
-    let mut experiment: Experiment = serde_yaml_ng::from_value(merged)
-        .map_err(|e| SpecError::new(path.display().to_string(), None, improve_unknown_name(&e.to_string())))?;
+    let mut experiment: Experiment = serde_yaml_ng::from_value(merged).map_err(|e| {
+        SpecError::new(
+            path.display().to_string(),
+            None,
+            improve_unknown_name(&e.to_string()),
+        )
+    })?;
     if experiment.name.is_empty() {
-        experiment.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        experiment.name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
     }
 
     if let Some((key, message)) = check_values(&experiment).into_iter().next() {
         return Err(error_at_key(&layers, path, &key, message));
     }
-    Ok(ResolvedSpec { experiment, path: path.to_path_buf(), files })
+    Ok(ResolvedSpec {
+        experiment,
+        path: path.to_path_buf(),
+        files,
+    })
 }
 
 /// Finds the profile `name`: a path to a YAML file, or `profiles/<name>.yaml` beside `spec`.
@@ -97,14 +113,22 @@ pub fn find_profile(spec: &Path, name: &str) -> Result<PathBuf, SpecError> {
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|e| e.path().file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .filter_map(|e| {
+            e.path()
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
         .collect();
     known.sort();
     let hint = match super::suggest::closest(name, known.iter().map(String::as_str)) {
         Some(best) => format!("did you mean `{best}`?"),
         None => format!("known profiles: {}", known.join(", ")),
     };
-    Err(SpecError::new(path.display().to_string(), Some("--profile".into()), format!("no profile `{name}`; {hint}")))
+    Err(SpecError::new(
+        path.display().to_string(),
+        Some("--profile".into()),
+        format!("no profile `{name}`; {hint}"),
+    ))
 }
 
 /// Loads an already resolved spec (a run's `spec.yaml`) without bases or overrides.
@@ -120,7 +144,15 @@ fn read_chain(path: &Path, seen: &mut Vec<PathBuf>, out: &mut Vec<Layer>) -> Res
     let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     if seen.contains(&canonical) {
         let chain: Vec<String> = seen.iter().map(|p| p.display().to_string()).collect();
-        return Err(SpecError::new(&shown, Some("extends".into()), format!("cycle of `extends`: {} → {}", chain.join(" → "), canonical.display())));
+        return Err(SpecError::new(
+            &shown,
+            Some("extends".into()),
+            format!(
+                "cycle of `extends`: {} → {}",
+                chain.join(" → "),
+                canonical.display()
+            ),
+        ));
     }
     seen.push(canonical);
 
@@ -128,20 +160,42 @@ fn read_chain(path: &Path, seen: &mut Vec<PathBuf>, out: &mut Vec<Layer>) -> Res
     let value = match value {
         Value::Null => Value::Mapping(Mapping::new()),
         Value::Mapping(_) => value,
-        _ => return Err(SpecError::new(&shown, None, "a spec must be a mapping of keys to values")),
+        _ => {
+            return Err(SpecError::new(
+                &shown,
+                None,
+                "a spec must be a mapping of keys to values",
+            ));
+        }
     };
     // Check keys and types against the schema now, while the parser knows line and column.
     serde_yaml_ng::from_str::<Experiment>(&text).map_err(|e| yaml_error(&shown, &e))?;
 
     let extends = value.get("extends").cloned();
-    out.push(Layer { source: Source::File { path: path.to_path_buf(), text: text.clone() }, value });
+    out.push(Layer {
+        source: Source::File {
+            path: path.to_path_buf(),
+            text: text.clone(),
+        },
+        value,
+    });
     if let Some(base) = extends {
         let Some(base) = base.as_str() else {
-            return Err(located(&shown, &text, "extends", "must be a path to a base spec"));
+            return Err(located(
+                &shown,
+                &text,
+                "extends",
+                "must be a path to a base spec",
+            ));
         };
         let base_path = path.parent().unwrap_or(Path::new(".")).join(base);
         if !base_path.is_file() {
-            return Err(located(&shown, &text, "extends", &format!("base spec {} does not exist", base_path.display())));
+            return Err(located(
+                &shown,
+                &text,
+                "extends",
+                &format!("base spec {} does not exist", base_path.display()),
+            ));
         }
         read_chain(&base_path, seen, out)?;
     }
@@ -158,17 +212,32 @@ fn override_layer(raw: &str) -> Result<Layer, SpecError> {
     if key.is_empty() || key.split('.').any(str::is_empty) {
         return Err(SpecError::new(location, Some(key.into()), "empty key path"));
     }
-    let value: Value = serde_yaml_ng::from_str(value_text)
-        .map_err(|e| SpecError::new(&location, Some(key.into()), format!("value is not valid YAML: {e}")))?;
+    let value: Value = serde_yaml_ng::from_str(value_text).map_err(|e| {
+        SpecError::new(
+            &location,
+            Some(key.into()),
+            format!("value is not valid YAML: {e}"),
+        )
+    })?;
     let mut nested = value;
     for part in key.split('.').rev() {
         let mut map = Mapping::new();
         map.insert(Value::String(part.to_string()), nested);
         nested = Value::Mapping(map);
     }
-    serde_yaml_ng::from_value::<Experiment>(nested.clone())
-        .map_err(|e| SpecError::new(&location, Some(key.into()), improve_unknown_name(&strip_position(&e.to_string()))))?;
-    Ok(Layer { source: Source::Override { raw: raw.to_string() }, value: nested })
+    serde_yaml_ng::from_value::<Experiment>(nested.clone()).map_err(|e| {
+        SpecError::new(
+            &location,
+            Some(key.into()),
+            improve_unknown_name(&strip_position(&e.to_string())),
+        )
+    })?;
+    Ok(Layer {
+        source: Source::Override {
+            raw: raw.to_string(),
+        },
+        value: nested,
+    })
 }
 
 /// Deep merge: mappings merge key by key, anything else (scalars, lists) is replaced.
@@ -233,13 +302,19 @@ fn error_at_key(layers: &[Layer], named: &Path, key: &str, message: String) -> S
         true
     };
     match layers.iter().rev().find(|l| sets_key(&l.value)) {
-        Some(Layer { source: Source::File { path, text }, .. }) => {
-            located(&path.display().to_string(), text, key, &message)
-        }
-        Some(Layer { source: Source::Override { raw }, .. }) => {
-            SpecError::new(format!("--set {raw}"), Some(key.to_string()), message)
-        }
+        Some(Layer {
+            source: Source::File { path, text },
+            ..
+        }) => located(&path.display().to_string(), text, key, &message),
+        Some(Layer {
+            source: Source::Override { raw },
+            ..
+        }) => SpecError::new(format!("--set {raw}"), Some(key.to_string()), message),
         // The default itself is at fault only if another value makes it invalid.
-        None => SpecError::new(named.display().to_string(), Some(key.to_string()), format!("{message} (default value)")),
+        None => SpecError::new(
+            named.display().to_string(),
+            Some(key.to_string()),
+            format!("{message} (default value)"),
+        ),
     }
 }

@@ -11,8 +11,12 @@ pub fn locate_key(text: &str, path: &[&str]) -> Option<(usize, usize)> {
             continue;
         }
         let indent = line.len() - trimmed.len();
-        let Some(colon) = trimmed.find(':') else { continue };
-        let key = trimmed[..colon].trim().trim_matches(|c| c == '"' || c == '\'');
+        let Some(colon) = trimmed.find(':') else {
+            continue;
+        };
+        let key = trimmed[..colon]
+            .trim()
+            .trim_matches(|c| c == '"' || c == '\'');
         if key.is_empty() || key.contains(' ') {
             continue;
         }

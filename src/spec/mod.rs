@@ -18,7 +18,13 @@ impl Experiment {
     /// The ablation cell this spec trains.
     pub fn objective(&self) -> Objective {
         let d = &self.diffusion;
-        Objective { mean: d.mean, variance: d.variance, loss: d.loss, vlb_weight: d.vlb_weight, rescale_vlb: d.rescale_vlb }
+        Objective {
+            mean: d.mean,
+            variance: d.variance,
+            loss: d.loss,
+            vlb_weight: d.vlb_weight,
+            rescale_vlb: d.rescale_vlb,
+        }
     }
 
     pub fn schedule_params(&self) -> ScheduleParams {

@@ -60,7 +60,11 @@ pub struct DataSpec {
 
 impl Default for DataSpec {
     fn default() -> Self {
-        Self { dataset: DatasetName::Cifar10, dir: None, random_flip: true }
+        Self {
+            dataset: DatasetName::Cifar10,
+            dir: None,
+            random_flip: true,
+        }
     }
 }
 
@@ -190,7 +194,10 @@ pub struct SampleSpec {
 
 impl Default for SampleSpec {
     fn default() -> Self {
-        Self { count: 64, clip_x0: false }
+        Self {
+            count: 64,
+            clip_x0: false,
+        }
     }
 }
 
@@ -207,6 +214,10 @@ pub struct EvalSpec {
 
 impl Default for EvalSpec {
     fn default() -> Self {
-        Self { nll_at_end: false, nll_images: 0, batch_size: 128 }
+        Self {
+            nll_at_end: false,
+            nll_images: 0,
+            batch_size: 128,
+        }
     }
 }

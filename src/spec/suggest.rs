@@ -14,14 +14,22 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 /// suggests the closest name instead of listing every one.
 pub fn improve_unknown_name(message: &str) -> String {
     for kind in ["unknown field", "unknown variant"] {
-        let Some(start) = message.find(kind) else { continue };
+        let Some(start) = message.find(kind) else {
+            continue;
+        };
         let rest = &message[start..];
-        let Some(word) = backticked(rest).next() else { continue };
+        let Some(word) = backticked(rest).next() else {
+            continue;
+        };
         let expected: Vec<&str> = match rest.find("expected") {
             Some(i) => backticked(&rest[i..]).collect(),
             None => Vec::new(),
         };
-        let what = if kind == "unknown field" { "unknown key" } else { "unknown value" };
+        let what = if kind == "unknown field" {
+            "unknown key"
+        } else {
+            "unknown value"
+        };
         return match closest(word, expected.iter().copied()) {
             Some(best) => format!("{what} `{word}`, did you mean `{best}`?"),
             None if expected.is_empty() => format!("{what} `{word}`"),
@@ -43,12 +51,18 @@ mod tests {
     #[test]
     fn suggests_the_close_key() {
         let msg = "unknown field `lrr`, expected one of `steps`, `lr`, `warmup_steps`";
-        assert_eq!(improve_unknown_name(msg), "unknown key `lrr`, did you mean `lr`?");
+        assert_eq!(
+            improve_unknown_name(msg),
+            "unknown key `lrr`, did you mean `lr`?"
+        );
     }
 
     #[test]
     fn lists_the_choices_when_nothing_is_close() {
         let msg = "unknown variant `banana`, expected one of `eps`, `mu`, `x0`";
-        assert_eq!(improve_unknown_name(msg), "unknown value `banana`, expected one of: eps, mu, x0");
+        assert_eq!(
+            improve_unknown_name(msg),
+            "unknown value `banana`, expected one of: eps, mu, x0"
+        );
     }
 }

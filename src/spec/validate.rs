@@ -9,12 +9,22 @@ pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
     let mut bad = |key: &str, msg: String| out.push((key.to_string(), msg));
 
     if !crate::device::is_known_device(&e.device) {
-        bad("device", format!("unknown device {:?}; {}", e.device, crate::device::AVAILABLE_HELP));
+        bad(
+            "device",
+            format!(
+                "unknown device {:?}; {}",
+                e.device,
+                crate::device::AVAILABLE_HELP
+            ),
+        );
     }
     if let Some(dir) = &e.data.dir
         && !dir.is_dir()
     {
-        bad("data.dir", format!("dataset folder {} does not exist", dir.display()));
+        bad(
+            "data.dir",
+            format!("dataset folder {} does not exist", dir.display()),
+        );
     }
 
     let d = &e.diffusion;
@@ -24,30 +34,50 @@ pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
     let in_unit = |b: f64| b > 0.0 && b < 1.0;
     if matches!(d.schedule, ScheduleKind::Linear | ScheduleKind::Quadratic) {
         if !in_unit(d.beta_start) {
-            bad("diffusion.beta_start", format!("β must lie in (0, 1), got {}", d.beta_start));
+            bad(
+                "diffusion.beta_start",
+                format!("β must lie in (0, 1), got {}", d.beta_start),
+            );
         }
         if in_unit(d.beta_start) && in_unit(d.beta_end) && d.beta_start > d.beta_end {
-            bad("diffusion.beta_start", format!("β_1 = {} exceeds β_T = {}", d.beta_start, d.beta_end));
+            bad(
+                "diffusion.beta_start",
+                format!("β_1 = {} exceeds β_T = {}", d.beta_start, d.beta_end),
+            );
         }
     }
-    if matches!(d.schedule, ScheduleKind::Linear | ScheduleKind::Quadratic | ScheduleKind::Constant)
-        && !in_unit(d.beta_end)
+    if matches!(
+        d.schedule,
+        ScheduleKind::Linear | ScheduleKind::Quadratic | ScheduleKind::Constant
+    ) && !in_unit(d.beta_end)
     {
-        bad("diffusion.beta_end", format!("β must lie in (0, 1), got {}", d.beta_end));
+        bad(
+            "diffusion.beta_end",
+            format!("β must lie in (0, 1), got {}", d.beta_end),
+        );
     }
     if d.schedule == ScheduleKind::Cosine {
         if !(d.cosine_s > 0.0) {
-            bad("diffusion.cosine_s", format!("must be positive, got {}", d.cosine_s));
+            bad(
+                "diffusion.cosine_s",
+                format!("must be positive, got {}", d.cosine_s),
+            );
         }
         if !(d.max_beta > 0.0 && d.max_beta < 1.0) {
-            bad("diffusion.max_beta", format!("must lie in (0, 1), got {}", d.max_beta));
+            bad(
+                "diffusion.max_beta",
+                format!("must lie in (0, 1), got {}", d.max_beta),
+            );
         }
     }
     if let Some(reason) = e.objective().unsupported_reason() {
         bad("diffusion.loss", reason);
     }
     if !(d.vlb_weight.is_finite() && d.vlb_weight >= 0.0) {
-        bad("diffusion.vlb_weight", format!("must be a non-negative number, got {}", d.vlb_weight));
+        bad(
+            "diffusion.vlb_weight",
+            format!("must be a non-negative number, got {}", d.vlb_weight),
+        );
     }
 
     let m = &e.model;
@@ -66,23 +96,38 @@ pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
         bad("train.batch_size", "must be at least 1".into());
     }
     if !(t.lr.is_finite() && t.lr > 0.0) {
-        bad("train.lr", format!("must be a positive number, got {}", t.lr));
+        bad(
+            "train.lr",
+            format!("must be a positive number, got {}", t.lr),
+        );
     }
     if let Some(clip) = t.grad_clip
         && !(clip.is_finite() && clip > 0.0)
     {
-        bad("train.grad_clip", format!("must be positive (or null to disable), got {clip}"));
+        bad(
+            "train.grad_clip",
+            format!("must be positive (or null to disable), got {clip}"),
+        );
     }
     if !(0.0..1.0).contains(&t.ema_decay) {
-        bad("train.ema_decay", format!("must lie in [0, 1), got {}", t.ema_decay));
+        bad(
+            "train.ema_decay",
+            format!("must lie in [0, 1), got {}", t.ema_decay),
+        );
     }
-    for (key, v) in [("train.adam_beta1", t.adam_beta1), ("train.adam_beta2", t.adam_beta2)] {
+    for (key, v) in [
+        ("train.adam_beta1", t.adam_beta1),
+        ("train.adam_beta2", t.adam_beta2),
+    ] {
         if !(0.0..1.0).contains(&v) {
             bad(key, format!("must lie in [0, 1), got {v}"));
         }
     }
     if !(t.adam_eps > 0.0) {
-        bad("train.adam_eps", format!("must be positive, got {}", t.adam_eps));
+        bad(
+            "train.adam_eps",
+            format!("must be positive, got {}", t.adam_eps),
+        );
     }
     if t.log_every == 0 {
         bad("train.log_every", "must be at least 1".into());
