@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use super::CellAction;
 use crate::record::eval_table::{self, read_eval};
 use crate::record::meta::{Meta, Status};
-use crate::record::metrics::read_metrics;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SummaryRow {
@@ -43,18 +42,9 @@ pub fn summarise(cell: &str, seed: u64, action: &CellAction, run_dir: Option<&Pa
     let Some(dir) = run_dir else { return row };
     if let Some(m) = &meta {
         row.steps_per_second = m.steps_per_second;
-        // A diverged run's last finite loss, as the paper's "–" cells keep theirs.
+        // The last step's loss (always logged), or a diverged run's last finite one, as the
+        // paper's "–" cells keep theirs.
         row.final_loss = m.last_finite_loss;
-    }
-    if let Ok(rows) = read_metrics(&dir.join("metrics.parquet"))
-        && meta.as_ref().is_none_or(|m| m.status != Status::Diverged)
-    {
-        row.final_loss = rows
-            .iter()
-            .filter(|r| r.name == "loss")
-            .max_by_key(|r| r.step)
-            .map(|r| r.value)
-            .or(row.final_loss);
     }
     if let Ok(evals) = read_eval(&dir.join(eval_table::FILE)) {
         row.test_nll_bpd = evals

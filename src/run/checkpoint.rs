@@ -107,8 +107,7 @@ pub fn load<M: Module>(
     let at = |file: &str| dir.join(file);
     let err =
         |file: &str, e: &dyn std::fmt::Display| format!("{}: cannot load: {e}", at(file).display());
-    let text = fs::read_to_string(at("state.json")).map_err(|e| err("state.json", &e))?;
-    let state: CheckpointState = serde_json::from_str(&text).map_err(|e| err("state.json", &e))?;
+    let state = read_state(dir)?;
     let model = model
         .try_load_file(at("model.bpk"))
         .map_err(|e| err("model.bpk", &e))?;
@@ -126,14 +125,20 @@ pub fn load<M: Module>(
     })
 }
 
+/// The `state.json` of the checkpoint in `dir`.
+pub fn read_state(dir: &Path) -> Result<CheckpointState, String> {
+    let path = dir.join("state.json");
+    let err = |e: &dyn std::fmt::Display| format!("{}: cannot load: {e}", path.display());
+    let text = fs::read_to_string(&path).map_err(|e| err(&e))?;
+    serde_json::from_str(&text).map_err(|e| err(&e))
+}
+
 /// Loads only the EMA weights of the checkpoint in `dir` into `model`, and its step.
 pub fn load_ema<M: Module>(dir: &Path, model: M) -> Result<(M, CheckpointState), String> {
-    let text = fs::read_to_string(dir.join("state.json"))
-        .map_err(|e| format!("{}: cannot load: {e}", dir.join("state.json").display()))?;
-    let state: CheckpointState = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: cannot load: {e}", dir.join("state.json").display()))?;
+    let state = read_state(dir)?;
+    let path = dir.join("ema.bpk");
     let model = model
-        .try_load_file(dir.join("ema.bpk"))
-        .map_err(|e| format!("{}: cannot load: {e}", dir.join("ema.bpk").display()))?;
+        .try_load_file(&path)
+        .map_err(|e| format!("{}: cannot load: {e}", path.display()))?;
     Ok((model, state))
 }

@@ -131,8 +131,14 @@ impl Trainer<'_> {
         )
     }
 
-    /// One optimisation step at 0-based `step`.
-    fn step(&self, state: &mut TrainState, batcher: &mut Batcher, step: u64) -> StepResult {
+    /// One optimisation step at 0-based `step`; `logging` asks for the extra metrics.
+    fn step(
+        &self,
+        state: &mut TrainState,
+        batcher: &mut Batcher,
+        step: u64,
+        logging: bool,
+    ) -> StepResult {
         let spec = self.spec;
         let t_max = self.schedule.timesteps();
         let x0 = batcher.batch(step, &self.device); // [batch, c, h, w]
@@ -167,7 +173,7 @@ impl Trainer<'_> {
         if !loss_value.is_finite() {
             return result;
         }
-        if (step + 1) % spec.train.log_every == 0 || step + 1 == spec.train.steps {
+        if logging {
             let values = terms
                 .loss
                 .clone()
@@ -216,13 +222,14 @@ impl Trainer<'_> {
         let started = Instant::now();
         while state.step < total {
             let step = state.step;
+            let done = step + 1;
+            let logging = done % spec.train.log_every == 0 || done == total;
             let StepResult {
                 loss,
                 grad_norm,
                 lr,
                 logged,
-            } = self.step(state, &mut batcher, step);
-            let done = step + 1;
+            } = self.step(state, &mut batcher, step, logging);
             if !loss.is_finite() || !grad_norm.is_finite() {
                 state.metrics.push(MetricRow::train(done, "loss", loss));
                 state
@@ -238,7 +245,7 @@ impl Trainer<'_> {
             }
             state.step = done;
             state.last_loss = Some(loss);
-            if done % spec.train.log_every == 0 || done == total {
+            if logging {
                 state.metrics.push(MetricRow::train(done, "loss", loss));
                 state.metrics.push(MetricRow::train(done, "lr", lr));
                 state
