@@ -17,7 +17,9 @@ pub struct BoundSums {
     pub images: usize,
     /// Σ over images of L_{t−1} (L_0 at t = 1) in bits/dim; index t − 1.
     pub vb: Vec<f64>,
-    /// Σ over images of the per-pixel MSE of x̂_0 at each t.
+    /// Σ over images of the per-pixel MSE of x̂_0 at each t, x̂_0 clipped to the data range
+    /// [−1, 1] as a decoder would (the distortion of the paper's Fig 5; the official
+    /// calc_bpd_loop clips it too). Unclipped, x̂_0 from x_T is ~1/√ᾱ_T ≈ 150× the noise.
     pub x0_mse: Vec<f64>,
     /// Σ over images of the per-pixel MSE of ε̂ at each t.
     pub eps_mse: Vec<f64>,
@@ -113,7 +115,7 @@ pub fn evaluate_bound(
                 .reshape([batch])
         };
         sums.vb[t - 1] = sum(vb);
-        sums.x0_mse[t - 1] = sum(per_image_mse(x0_hat, x0.clone()));
+        sums.x0_mse[t - 1] = sum(per_image_mse(x0_hat.clamp(-1.0, 1.0), x0.clone()));
         sums.eps_mse[t - 1] = sum(per_image_mse(eps_hat, noise));
         on_t(t);
     }
