@@ -27,3 +27,7 @@ ablate profile="digits" seeds="0" *args="":
 # Test-set NLL (the full bound) of a run's newest checkpoint.
 eval run_dir:
     cargo run --release -- eval {{run_dir}} --nll
+
+# Figures and tables for a paper from run folders: `just report`, `just report results/ablate-mnist`.
+report results="results/ablate-digits" *args="":
+    cargo run --release -- report {{results}} {{args}}

@@ -11,6 +11,7 @@ pub mod diffusion;
 pub mod error;
 pub mod model;
 pub mod record;
+pub mod report;
 pub mod rng;
 pub mod run;
 pub mod spec;

@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 use ddpm_exp::ablate::run_ablation;
 use ddpm_exp::error::{EXIT_DIVERGED, Failure};
 use ddpm_exp::record::schedule_table::write_schedule;
+use ddpm_exp::report::model_figures::ModelFigureSettings;
+use ddpm_exp::report::{ReportOptions, make_report};
 use ddpm_exp::run::evaluate::eval_nll;
 use ddpm_exp::run::{Outcome, resume_run, start_run};
 use ddpm_exp::spec::{find_profile, load_spec, load_spec_with_profile};
@@ -78,6 +80,27 @@ enum Command {
         profile: Option<String>,
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+    },
+    /// Figures and tables for a paper from run folders alone (HTML, Markdown, LaTeX, PNG, SVG).
+    Report {
+        /// Run folders, or folders of them (e.g. results/ablate-digits).
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Where the report goes (default: INPUT/report for one results folder, else results/report).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seed of the sample grids and other model figures (the same for every run).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Images in each run's sample grid.
+        #[arg(long, default_value_t = 64)]
+        samples: usize,
+        /// Skip the figures that need sampling from the models (they take minutes on a CPU).
+        #[arg(long)]
+        no_samples: bool,
+        /// Weight of the loss curves' exponential moving average (0 = none).
+        #[arg(long, default_value_t = 0.9)]
+        smoothing: f64,
     },
     /// Write the per-t schedule table of a spec (Parquet, or CSV for a .csv name).
     Schedule {
@@ -189,11 +212,55 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
             }
             Ok(failed.unwrap_or(0))
         }
+        Command::Report {
+            inputs,
+            out,
+            seed,
+            samples,
+            no_samples,
+            smoothing,
+        } => {
+            if !(0.0..1.0).contains(&smoothing) {
+                return Err(Failure::BadInput(format!(
+                    "--smoothing {smoothing}: must be in [0, 1)"
+                )));
+            }
+            let out = out.unwrap_or_else(|| default_report_dir(&inputs));
+            let options = ReportOptions {
+                out,
+                smoothing,
+                model_figures: (!no_samples).then_some(ModelFigureSettings { seed, samples }),
+            };
+            let outcome = make_report(&inputs, &options)?;
+            for b in &outcome.broken {
+                eprintln!("warning: left out {}: {}", b.dir.display(), b.reason);
+            }
+            for note in &outcome.notes {
+                eprintln!("note: not drawn: {note}");
+            }
+            print!("{}", ddpm_exp::report::tables::markdown(&outcome.cells));
+            eprintln!(
+                "report of {} runs in {} cells ({} broken folders left out)",
+                outcome.runs,
+                outcome.cells.len(),
+                outcome.broken.len()
+            );
+            println!("{}", outcome.html.display());
+            Ok(0)
+        }
         Command::Schedule { spec, out, set } => {
             let resolved = load_spec(&spec, &set)?;
             write_schedule(&out, &resolved.experiment.schedule()).map_err(Failure::Failed)?;
             println!("{}", out.display());
             Ok(0)
         }
+    }
+}
+
+/// INPUT/report when the one input is a results folder (not a run), else results/report.
+fn default_report_dir(inputs: &[PathBuf]) -> PathBuf {
+    match inputs {
+        [one] if !one.join("meta.json").exists() => one.join("report"),
+        _ => PathBuf::from("results/report"),
     }
 }

@@ -25,16 +25,43 @@ impl AncestralSampler<'_> {
         t: usize,
         rng: &mut ChaCha8Rng,
     ) -> Tensor<4> {
-        let [n, c, h, w] = x_t.dims();
+        let shape = x_t.dims();
         let device = x_t.device();
-        let coef = StepCoefficients::gather(self.schedule, &vec![t; n], &device);
+        self.step_with_noise(model_out, x_t, t, || normal_tensor(rng, shape, &device))
+    }
+
+    /// The same step with z taken from `noise` (called only for t > 1), so callers can share
+    /// one z across a batch (interpolations decode every λ with the same noise).
+    pub fn step_with_noise(
+        &self,
+        model_out: Tensor<4>,
+        x_t: Tensor<4>,
+        t: usize,
+        noise: impl FnOnce() -> Tensor<4>,
+    ) -> Tensor<4> {
+        let n = x_t.dims()[0];
+        let coef = StepCoefficients::gather(self.schedule, &vec![t; n], &x_t.device());
         let (mean, log_var) =
             self.objective
                 .p_mean_log_variance(model_out, x_t, &coef, self.clip_x0);
         if t == 1 {
             return mean;
         }
-        mean + normal_tensor(rng, [n, c, h, w], &device) * log_var.mul_scalar(0.5).exp()
+        mean + noise() * log_var.mul_scalar(0.5).exp()
+    }
+
+    /// x̂_0 predicted from x_t by the network output (Eq. 15 for ε; clipped as sampling clips
+    /// it), what progressive generation shows along the chain.
+    pub fn predicted_x0(&self, model_out: Tensor<4>, x_t: Tensor<4>, t: usize) -> Tensor<4> {
+        let [n, channels, ..] = x_t.dims();
+        let coef = StepCoefficients::gather(self.schedule, &vec![t; n], &x_t.device());
+        let (mean_out, _) = self.objective.split_output(model_out, channels);
+        let x0 = self.objective.predicted_x0(mean_out, x_t, &coef);
+        if self.clip_x0 {
+            x0.clamp(-1.0, 1.0)
+        } else {
+            x0
+        }
     }
 
     /// Runs the whole chain; `model(x_t, t)` returns the network output for timestep t and
@@ -44,13 +71,34 @@ impl AncestralSampler<'_> {
         shape: [usize; 4],
         device: &Device,
         rng: &mut ChaCha8Rng,
+        model: impl FnMut(Tensor<4>, usize) -> Tensor<4>,
+        on_step: impl FnMut(usize),
+    ) -> Tensor<4> {
+        let x_t = normal_tensor(rng, shape, device);
+        let t_max = self.schedule.timesteps();
+        self.sample_from(
+            x_t,
+            t_max,
+            model,
+            |shape| normal_tensor(rng, shape, device),
+            on_step,
+        )
+    }
+
+    /// Runs the chain from a given x_t at `t_start` down to x_0 (reconstructions and
+    /// interpolations start from diffused data); `noise(shape)` gives each step's z.
+    pub fn sample_from(
+        &self,
+        mut x: Tensor<4>,
+        t_start: usize,
         mut model: impl FnMut(Tensor<4>, usize) -> Tensor<4>,
+        mut noise: impl FnMut([usize; 4]) -> Tensor<4>,
         mut on_step: impl FnMut(usize),
     ) -> Tensor<4> {
-        let mut x = normal_tensor(rng, shape, device);
-        for t in (1..=self.schedule.timesteps()).rev() {
+        let shape = x.dims();
+        for t in (1..=t_start).rev() {
             let out = model(x.clone(), t);
-            x = self.step(out, x, t, rng);
+            x = self.step_with_noise(out, x, t, || noise(shape));
             on_step(t);
         }
         x

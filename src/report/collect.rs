@@ -1,0 +1,142 @@
+//! Finding run folders under the report's inputs and reading their records. A folder whose
+//! records cannot be read is kept aside as broken, with the reason, so the report can name it
+//! and go on with the others.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::error::Failure;
+use crate::record::eval_table;
+use crate::record::meta::Meta;
+use crate::spec::{Experiment, load_resolved};
+
+/// Files that mark a folder as a run folder (any one of them is enough to try it).
+const RUN_MARKERS: [&str; 4] = ["meta.json", "spec.yaml", "metrics.parquet", "checkpoints"];
+
+/// How deep below an input folder run folders are looked for (results/ablate-x/run = 2).
+const MAX_DEPTH: usize = 3;
+
+/// One run's records, as read from its folder.
+pub struct RunRecord {
+    pub dir: PathBuf,
+    pub run_id: String,
+    pub meta: Meta,
+    pub spec: Experiment,
+    /// metrics.parquet (run_id, step, split, name, value); empty when the run wrote none yet.
+    pub metrics: DataFrame,
+    /// eval.parquet (run_id, step, split, name, t, value), if the run was evaluated.
+    pub eval: Option<DataFrame>,
+}
+
+impl RunRecord {
+    /// The ablation cell the run belongs to: its experiment name.
+    pub fn cell(&self) -> &str {
+        &self.spec.name
+    }
+}
+
+/// A folder that looked like a run but whose records could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokenRun {
+    pub dir: PathBuf,
+    pub reason: String,
+}
+
+/// Every run folder under `inputs` (each a run folder or a folder of them), read; sorted by
+/// cell, then seed, then run id. An input that does not exist is bad input.
+pub fn collect_runs(inputs: &[PathBuf]) -> Result<(Vec<RunRecord>, Vec<BrokenRun>), Failure> {
+    let mut dirs = Vec::new();
+    for input in inputs {
+        if !input.is_dir() {
+            return Err(Failure::BadInput(format!(
+                "{}: no such results or run folder",
+                input.display()
+            )));
+        }
+        find_run_dirs(input, 0, &mut dirs);
+    }
+    dirs.sort();
+    dirs.dedup();
+    let mut runs = Vec::new();
+    let mut broken = Vec::new();
+    for dir in dirs {
+        match read_run(&dir) {
+            Ok(run) => runs.push(run),
+            Err(reason) => broken.push(BrokenRun { dir, reason }),
+        }
+    }
+    runs.sort_by(|a, b| {
+        (a.cell(), a.meta.seed, &a.run_id).cmp(&(b.cell(), b.meta.seed, &b.run_id))
+    });
+    Ok((runs, broken))
+}
+
+fn is_run_dir(dir: &Path) -> bool {
+    RUN_MARKERS.iter().any(|m| dir.join(m).exists())
+}
+
+fn find_run_dirs(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
+    if is_run_dir(dir) {
+        found.push(dir.to_path_buf());
+        return;
+    }
+    if depth >= MAX_DEPTH {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            find_run_dirs(&path, depth + 1, found);
+        }
+    }
+}
+
+/// Reads one run folder; the error names the file that is missing or unreadable.
+pub fn read_run(dir: &Path) -> Result<RunRecord, String> {
+    let meta = Meta::read(dir)?;
+    let spec = load_resolved(&dir.join("spec.yaml")).map_err(|e| e.to_string())?;
+    let metrics_path = dir.join("metrics.parquet");
+    let metrics = if metrics_path.exists() {
+        read_parquet(&metrics_path)?
+    } else {
+        empty_metrics()
+    };
+    let eval_path = dir.join(eval_table::FILE);
+    let eval = if eval_path.exists() {
+        Some(read_parquet(&eval_path)?)
+    } else {
+        None
+    };
+    Ok(RunRecord {
+        dir: dir.to_path_buf(),
+        run_id: meta.run_id.clone(),
+        meta,
+        spec,
+        metrics,
+        eval,
+    })
+}
+
+/// A whole Parquet table; the error names the file.
+pub fn read_parquet(path: &Path) -> Result<DataFrame, String> {
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
+    ParquetReader::new(file)
+        .finish()
+        .map_err(|e| format!("{}: not a readable Parquet table: {e}", path.display()))
+}
+
+fn empty_metrics() -> DataFrame {
+    df!(
+        "run_id" => Vec::<String>::new(),
+        "step" => Vec::<u64>::new(),
+        "split" => Vec::<String>::new(),
+        "name" => Vec::<String>::new(),
+        "value" => Vec::<f64>::new(),
+    )
+    .expect("an empty frame of fixed columns")
+}

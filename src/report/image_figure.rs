@@ -1,0 +1,163 @@
+//! Labelled grids of images (samples, progressive generation, reconstructions,
+//! interpolations): one layout, written as PNG (pixels with the embedded font's text) and as
+//! SVG (the same pixels embedded as PNG, the labels as real text).
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use plotters::prelude::*;
+
+use super::plot::canvas::{encode_png, plot_err, register_embedded_font, text, write_png};
+use super::tables::html_escape;
+use crate::record::atomic::write_atomic;
+
+/// A row of images with its label (e.g. "t = 500").
+pub struct ImageRow {
+    pub label: String,
+    /// Each image flattened [channels, side, side], values in [−1, 1].
+    pub images: Vec<Vec<f32>>,
+}
+
+pub struct ImageFigure {
+    pub title: String,
+    /// Labels over the columns (may be empty).
+    pub column_labels: Vec<String>,
+    pub rows: Vec<ImageRow>,
+    pub channels: usize,
+    pub side: usize,
+}
+
+const GAP: u32 = 4;
+const TITLE_HEIGHT: u32 = 30;
+const COLUMN_LABEL_HEIGHT: u32 = 20;
+
+/// Positions of everything on the figure, in pixels.
+struct Layout {
+    zoom: u32,
+    tile: u32,
+    left: u32,
+    top: u32,
+    width: u32,
+    height: u32,
+}
+
+impl ImageFigure {
+    fn layout(&self) -> Layout {
+        let zoom = (48 / self.side as u32).max(1);
+        let tile = self.side as u32 * zoom;
+        let columns = self.rows.iter().map(|r| r.images.len()).max().unwrap_or(0) as u32;
+        let labelled = self.rows.iter().any(|r| !r.label.is_empty());
+        let left = if labelled { 118 } else { GAP };
+        let top = TITLE_HEIGHT
+            + if self.column_labels.is_empty() {
+                0
+            } else {
+                COLUMN_LABEL_HEIGHT
+            };
+        let width = (left + columns * (tile + GAP) + GAP).max(360);
+        let height = top + self.rows.len() as u32 * (tile + GAP) + GAP;
+        Layout {
+            zoom,
+            tile,
+            left,
+            top,
+            width,
+            height,
+        }
+    }
+
+    fn tile_origin(&self, l: &Layout, row: usize, column: usize) -> (u32, u32) {
+        (
+            l.left + column as u32 * (l.tile + GAP),
+            l.top + row as u32 * (l.tile + GAP),
+        )
+    }
+
+    /// The images on a white page, without text.
+    fn raster(&self, l: &Layout) -> Vec<u8> {
+        let mut buf = vec![255u8; (l.width * l.height * 3) as usize];
+        let to_byte = |v: f32| ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8;
+        let plane = self.side * self.side;
+        for (r, row) in self.rows.iter().enumerate() {
+            for (c, image) in row.images.iter().enumerate() {
+                let (x0, y0) = self.tile_origin(l, r, c);
+                for y in 0..l.tile {
+                    for x in 0..l.tile {
+                        let (sy, sx) = ((y / l.zoom) as usize, (x / l.zoom) as usize);
+                        let at = |ch: usize| to_byte(image[ch * plane + sy * self.side + sx]);
+                        let rgb = if self.channels == 3 {
+                            [at(0), at(1), at(2)]
+                        } else {
+                            [at(0); 3]
+                        };
+                        let i = (((y0 + y) * l.width + x0 + x) * 3) as usize;
+                        buf[i..i + 3].copy_from_slice(&rgb);
+                    }
+                }
+            }
+        }
+        buf
+    }
+
+    /// (text, x, y, size, centred) of every label.
+    fn labels(&self, l: &Layout) -> Vec<(String, i32, i32, u32, bool)> {
+        let mut out = vec![(self.title.clone(), GAP as i32, 6, 17, false)];
+        for (c, label) in self.column_labels.iter().enumerate() {
+            let (x, _) = self.tile_origin(l, 0, c);
+            let y = (TITLE_HEIGHT + 2) as i32;
+            out.push((label.clone(), (x + l.tile / 2) as i32, y, 11, true));
+        }
+        for (r, row) in self.rows.iter().enumerate() {
+            let (_, y) = self.tile_origin(l, r, 0);
+            let y = (y + l.tile / 2) as i32 - 7;
+            out.push((row.label.clone(), 6, y, 12, false));
+        }
+        out
+    }
+
+    /// Writes `<stem>.png` and `<stem>.svg`; returns the PNG's path.
+    pub fn save(&self, stem: &Path) -> Result<PathBuf, String> {
+        register_embedded_font();
+        let l = self.layout();
+        let plain = self.raster(&l);
+        let mut with_text = plain.clone();
+        {
+            let root =
+                BitMapBackend::with_buffer(&mut with_text, (l.width, l.height)).into_drawing_area();
+            for (label, x, y, size, centred) in self.labels(&l) {
+                let mut style = text(size);
+                if centred {
+                    style = style.pos(plotters::style::text_anchor::Pos::new(
+                        plotters::style::text_anchor::HPos::Center,
+                        plotters::style::text_anchor::VPos::Top,
+                    ));
+                }
+                root.draw_text(&label, &style, (x, y)).map_err(plot_err)?;
+            }
+            root.present().map_err(plot_err)?;
+        }
+        let png = stem.with_extension("png");
+        write_png(&png, l.width, l.height, with_text)?;
+
+        let embedded = encode_png(l.width, l.height, plain)?;
+        let mut svg = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\n\
+             <image x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\" style=\"image-rendering:pixelated\" href=\"data:image/png;base64,{data}\"/>\n",
+            w = l.width,
+            h = l.height,
+            data = base64::engine::general_purpose::STANDARD.encode(embedded),
+        );
+        for (label, x, y, size, centred) in self.labels(&l) {
+            svg.push_str(&format!(
+                "<text x=\"{x}\" y=\"{y}\" font-family=\"DejaVu Sans, sans-serif\" font-size=\"{size}\" dominant-baseline=\"hanging\"{anchor}>{}</text>\n",
+                html_escape(&label),
+                anchor = if centred { " text-anchor=\"middle\"" } else { "" },
+            ));
+        }
+        svg.push_str("</svg>\n");
+        let svg_path = stem.with_extension("svg");
+        write_atomic(&svg_path, svg.as_bytes())
+            .map_err(|e| format!("{}: cannot write: {e}", svg_path.display()))?;
+        Ok(png)
+    }
+}

@@ -1,0 +1,109 @@
+//! Where every plot is drawn: once into an RGB buffer (saved as PNG) and once into an SVG
+//! string, from the same drawing code. Text uses the embedded DejaVu Sans through ab_glyph, so
+//! rendering needs no fonts on the machine.
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::{FontStyle, register_font};
+
+use crate::record::atomic::write_atomic;
+
+/// DejaVu Sans 2.37 (Bitstream Vera licence, see assets/fonts/LICENSE.md).
+static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+
+/// The family name plots ask for; SVG viewers fall back to their own sans-serif.
+pub const FAMILY: &str = "sans-serif";
+
+static REGISTER: Once = Once::new();
+
+/// Makes the embedded font the one plotters uses for `FAMILY` (once per process).
+pub fn register_embedded_font() {
+    REGISTER.call_once(|| {
+        for style in [FontStyle::Normal, FontStyle::Bold] {
+            // The bytes are a valid TrueType font checked by the tests; a failure here
+            // would only mean a corrupt checkout, which text-less plots still survive.
+            let _ = register_font(FAMILY, style, FONT);
+        }
+    });
+}
+
+/// A figure that can draw itself on any plotters backend.
+pub trait Figure {
+    /// Width and height in pixels (the SVG uses the same units).
+    fn size(&self) -> (u32, u32);
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+}
+
+/// Turns any plotters error into the report's error text.
+pub fn plot_err<E: std::fmt::Debug>(e: E) -> String {
+    format!("drawing a figure: {e:?}")
+}
+
+/// Writes `<stem>.png` and `<stem>.svg`; returns the PNG's path.
+pub fn save_figure(figure: &impl Figure, stem: &Path) -> Result<PathBuf, String> {
+    register_embedded_font();
+    let (w, h) = figure.size();
+    let mut pixels = vec![255u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        figure.draw(&root)?;
+        root.present().map_err(plot_err)?;
+    }
+    let png = stem.with_extension("png");
+    write_png(&png, w, h, pixels)?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        figure.draw(&root)?;
+        root.present().map_err(plot_err)?;
+    }
+    let svg_path = stem.with_extension("svg");
+    write_atomic(&svg_path, svg.as_bytes())
+        .map_err(|e| format!("{}: cannot write: {e}", svg_path.display()))?;
+    Ok(png)
+}
+
+/// Encodes an RGB buffer as PNG and writes it atomically.
+pub fn write_png(path: &Path, w: u32, h: u32, pixels: Vec<u8>) -> Result<(), String> {
+    let bytes = encode_png(w, h, pixels)
+        .map_err(|e| format!("{}: cannot encode PNG: {e}", path.display()))?;
+    write_atomic(path, &bytes).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+}
+
+/// PNG bytes of an RGB buffer.
+pub fn encode_png(w: u32, h: u32, pixels: Vec<u8>) -> Result<Vec<u8>, String> {
+    let img = image::RgbImage::from_raw(w, h, pixels)
+        .ok_or_else(|| "pixel buffer does not match the image size".to_string())?;
+    let mut bytes = Vec::new();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+/// The colour of the i-th series (a colour-blind-safe qualitative palette, Okabe–Ito).
+pub fn series_colour(i: usize) -> RGBColor {
+    const PALETTE: [RGBColor; 8] = [
+        RGBColor(0, 114, 178),
+        RGBColor(213, 94, 0),
+        RGBColor(0, 158, 115),
+        RGBColor(204, 121, 167),
+        RGBColor(230, 159, 0),
+        RGBColor(86, 180, 233),
+        RGBColor(0, 0, 0),
+        RGBColor(240, 228, 66),
+    ];
+    PALETTE[i % PALETTE.len()]
+}
+
+/// Text style of the embedded font.
+pub fn text(size: u32) -> TextStyle<'static> {
+    (FAMILY, size).into_font().into()
+}

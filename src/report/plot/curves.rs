@@ -1,0 +1,180 @@
+//! Training curves: one line per ablation cell (the mean over its seeds, smoothed), the raw
+//! mean faint behind it and the seeds' min–max as a band; log scale when values span decades.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::canvas::{Figure, plot_err, series_colour, text};
+use crate::report::aggregate::Band;
+
+/// One cell's trace of a metric.
+pub struct CurveSeries {
+    pub label: String,
+    pub band: Band,
+}
+
+pub struct CurveFigure {
+    pub title: String,
+    pub y_label: String,
+    pub series: Vec<CurveSeries>,
+    /// Weight of the exponential moving average (0 = no smoothing).
+    pub smoothing: f64,
+}
+
+/// Exponential moving average with the start-up bias removed (as TensorBoard smooths), so
+/// the first points are not pulled towards zero.
+pub fn smooth(values: &[f64], weight: f64) -> Vec<f64> {
+    let mut avg = 0.0;
+    let mut norm = 0.0;
+    values
+        .iter()
+        .map(|&v| {
+            avg = weight * avg + (1.0 - weight) * v;
+            norm = weight * norm + (1.0 - weight);
+            avg / norm
+        })
+        .collect()
+}
+
+/// Whether values spread over more than `decades` powers of ten (then a log axis reads better).
+fn spans_decades(values: impl Iterator<Item = f64>, decades: f64) -> bool {
+    let (lo, hi) = values
+        .filter(|v| *v > 0.0 && v.is_finite())
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    lo.is_finite() && hi / lo > 10f64.powf(decades)
+}
+
+/// "0.012", "3.1e-5": short labels for an axis that may be log-scaled.
+pub fn short_number(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e4).contains(&a) {
+        format!("{v:.1e}")
+    } else if a >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+impl CurveFigure {
+    fn log_scale(&self) -> bool {
+        spans_decades(
+            self.series.iter().flat_map(|s| s.band.mean.iter().copied()),
+            1.3,
+        )
+    }
+
+    /// (x, y) points with y mapped to the axis (log10 when log-scaled); drops values a log
+    /// axis cannot show.
+    fn points(&self, steps: &[f64], ys: &[f64], log: bool) -> Vec<(f64, f64)> {
+        steps
+            .iter()
+            .zip(ys)
+            .filter(|(_, y)| y.is_finite() && (!log || **y > 0.0))
+            .map(|(&x, &y)| (x, if log { y.log10() } else { y }))
+            .collect()
+    }
+}
+
+impl Figure for CurveFigure {
+    fn size(&self) -> (u32, u32) {
+        (900, 520)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let log = self.log_scale();
+        let all: Vec<(f64, f64)> = self
+            .series
+            .iter()
+            .flat_map(|s| {
+                let mut p = self.points(&s.band.steps, &s.band.min, log);
+                p.extend(self.points(&s.band.steps, &s.band.max, log));
+                p
+            })
+            .collect();
+        if all.is_empty() {
+            return Err(format!("{}: no finite values to plot", self.title));
+        }
+        let (x0, x1) = all
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+                (a.min(p.0), b.max(p.0))
+            });
+        let (y0, y1) = all
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+                (a.min(p.1), b.max(p.1))
+            });
+        let pad = ((y1 - y0) * 0.05).max(1e-9);
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, text(20))
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(72)
+            .build_cartesian_2d(x0..x1.max(x0 + 1.0), (y0 - pad)..(y1 + pad))
+            .map_err(plot_err)?;
+        let y_desc = if log {
+            format!("{} (log scale)", self.y_label)
+        } else {
+            self.y_label.clone()
+        };
+        let format_y = |y: &f64| short_number(if log { 10f64.powf(*y) } else { *y });
+        chart
+            .configure_mesh()
+            .x_desc("training step")
+            .y_desc(y_desc)
+            .label_style(text(13))
+            .axis_desc_style(text(15))
+            .y_label_formatter(&format_y)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(plot_err)?;
+        for (i, s) in self.series.iter().enumerate() {
+            let colour = series_colour(i);
+            let b = &s.band;
+            let lower = self.points(&b.steps, &smooth(&b.min, self.smoothing), log);
+            let upper = self.points(&b.steps, &smooth(&b.max, self.smoothing), log);
+            if lower.len() > 1 && lower != upper {
+                let mut outline = lower.clone();
+                outline.extend(upper.iter().rev());
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        outline,
+                        colour.mix(0.15).filled(),
+                    )))
+                    .map_err(plot_err)?;
+            }
+            chart
+                .draw_series(LineSeries::new(
+                    self.points(&b.steps, &b.mean, log),
+                    colour.mix(0.25),
+                ))
+                .map_err(plot_err)?;
+            chart
+                .draw_series(LineSeries::new(
+                    self.points(&b.steps, &smooth(&b.mean, self.smoothing), log),
+                    colour.stroke_width(2),
+                ))
+                .map_err(plot_err)?
+                .label(&s.label)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(160, 160, 160))
+            .label_font(text(13))
+            .draw()
+            .map_err(plot_err)?;
+        Ok(())
+    }
+}

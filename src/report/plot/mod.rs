@@ -1,0 +1,6 @@
+//! Plots for the report (plotters), each drawn to PNG and SVG from one piece of code.
+
+pub mod canvas;
+pub mod curves;
+pub mod rate_distortion;
+pub mod schedule;
