@@ -3,7 +3,10 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
+use common::bin;
 
 use ddpm_exp::record::eval_table::read_eval;
 use ddpm_exp::record::meta::{Meta, Status};
@@ -17,10 +20,6 @@ train: {steps: 8, batch_size: 8, lr: 1.0e-3, warmup_steps: 2, log_every: 2, chec
 sample: {count: 4}
 eval: {nll_at_end: true, nll_images: 8, batch_size: 8}
 ";
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ddpm-exp"))
-}
 
 fn write_cells(dir: &Path) -> Vec<PathBuf> {
     fs::write(dir.join("base.yaml"), BASE).unwrap();

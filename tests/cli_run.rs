@@ -3,24 +3,13 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
+use common::{TINY, bin, last_line};
 
 use ddpm_exp::record::meta::{Meta, Status};
 use ddpm_exp::record::metrics::{MetricRow, read_metrics};
-
-const TINY: &str = "\
-name: tiny
-seed: 0
-data: {dataset: digits}
-diffusion: {timesteps: 20}
-model: {channels: 8, channel_mult: [1, 2], num_res_blocks: 1, attention_resolutions: [4], dropout: 0.1, norm_groups: 4}
-train: {steps: 12, batch_size: 8, lr: 1.0e-3, warmup_steps: 3, log_every: 2, checkpoint_every: 4, keep_checkpoints: 2, ema_decay: 0.9}
-sample: {count: 4}
-";
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ddpm-exp"))
-}
 
 fn tiny_spec(dir: &Path) -> PathBuf {
     let path = dir.join("tiny.yaml");
@@ -38,9 +27,8 @@ fn run(spec: &Path, out: &Path, extra: &[&str]) -> (Output, PathBuf) {
         .args(extra)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let last = stdout.lines().last().unwrap_or_default().to_string();
-    (output, PathBuf::from(last))
+    let folder = last_line(&output);
+    (output, folder)
 }
 
 fn values(rows: &[MetricRow], name: &str) -> Vec<(u64, f64)> {

@@ -4,26 +4,10 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-const TINY: &str = "\
-name: tiny
-seed: 0
-data: {dataset: digits}
-diffusion: {timesteps: 20}
-model: {channels: 8, channel_mult: [1, 2], num_res_blocks: 1, attention_resolutions: [4], dropout: 0.1, norm_groups: 4}
-train: {steps: 8, batch_size: 8, lr: 1.0e-3, warmup_steps: 2, log_every: 2, checkpoint_every: 4, keep_checkpoints: 1, ema_decay: 0.9}
-sample: {count: 4}
-";
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ddpm-exp"))
-}
-
-fn last_line(output: &Output) -> PathBuf {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    PathBuf::from(stdout.lines().last().unwrap_or_default())
-}
+mod common;
+use common::{TINY, bin, last_line};
 
 fn train(dir: &Path) -> PathBuf {
     let spec = dir.join("tiny.yaml");
@@ -84,7 +68,6 @@ fn report_draws_every_model_figure_deterministically() {
             "{stem}.svg embeds its pixels"
         );
     }
-    // Progressive generation: 4 rows (the grid has 4 samples) of 10 snapshots + x_0.
     let html = fs::read_to_string(first.join("index.html")).unwrap();
     assert!(html.contains(&format!("figures/{run_id}/progressive.png")));
 

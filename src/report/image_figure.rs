@@ -54,7 +54,9 @@ impl ImageFigure {
             } else {
                 COLUMN_LABEL_HEIGHT
             };
-        let width = (left + columns * (tile + GAP) + GAP).max(360);
+        // Wide enough for the title (DejaVu Sans at 17 px averages under 10 px a character).
+        let title_width = self.title.chars().count() as u32 * 10 + 2 * GAP;
+        let width = (left + columns * (tile + GAP) + GAP).max(title_width);
         let height = top + self.rows.len() as u32 * (tile + GAP) + GAP;
         Layout {
             zoom,

@@ -212,7 +212,7 @@ fn samples_and_progressive(
         })
         .collect();
     let grid = ctx.figure(
-        format!("{run_id} · samples at step {step}"),
+        format!("{} · samples at step {step}", ctx.spec.name),
         Vec::new(),
         grid_rows,
     );
@@ -230,7 +230,10 @@ fn samples_and_progressive(
         })
         .collect();
     let progressive = ctx.figure(
-        format!("{run_id} · progressive generation (x̂_0 along the chain)"),
+        format!(
+            "{} · progressive generation: predicted x_0 along the chain",
+            ctx.spec.name
+        ),
         labels,
         progressive_rows,
     );
@@ -280,13 +283,16 @@ fn reconstructions(ctx: &Context, settings: ModelFigureSettings, x0: &[f32]) -> 
     let mut labels = vec!["x_t".to_string()];
     labels.extend((1..=n).map(|i| format!("sample {i}")));
     ctx.figure(
-        "Reconstructions: x_0 → x_t → samples sharing x_t".into(),
+        format!(
+            "{} · reconstructions: x_0 → x_t → samples sharing x_t",
+            ctx.spec.name
+        ),
         labels,
         rows,
     )
 }
 
-/// Pixel-space interpolation, then for t = T/4, T/2, 3T/4: x_t and x'_t drawn with one
+/// Pixel-space interpolation, then for t = T/10, T/4, T/2, 3T/4: x_t and x'_t drawn with one
 /// noise, mixed (1 − λ) x_t + λ x'_t and decoded with the same z for every λ.
 fn interpolations(
     ctx: &Context,
@@ -341,7 +347,10 @@ fn interpolations(
         });
     }
     ctx.figure(
-        "Interpolation: pixel space vs. latent x_t (shared noise)".into(),
+        format!(
+            "{} · interpolation in pixel space and in x_t (shared noise)",
+            ctx.spec.name
+        ),
         lambdas.iter().map(|l| format!("λ={l:.2}")).collect(),
         rows,
     )

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
@@ -106,4 +107,87 @@ pub fn series_colour(i: usize) -> RGBColor {
 /// Text style of the embedded font.
 pub fn text(size: u32) -> TextStyle<'static> {
     (FAMILY, size).into_font().into()
+}
+
+/// Every plot here has f64 axes.
+pub type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A chart over the bounds of `points` (y padded by 5%), with its grid and axis labels.
+pub fn chart_over<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    points: impl Iterator<Item = (f64, f64)>,
+    (x_desc, y_desc): (&str, &str),
+    format_y: &dyn Fn(&f64) -> String,
+) -> Result<Chart<'a, DB>, String> {
+    let (mut x0, mut x1, mut y0, mut y1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for (x, y) in points.filter(|(x, y)| x.is_finite() && y.is_finite()) {
+        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+    }
+    if !x0.is_finite() {
+        return Err("no finite values to plot".into());
+    }
+    let pad = ((y1 - y0) * 0.05).max(1e-9);
+    let mut chart = ChartBuilder::on(area)
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(66)
+        .build_cartesian_2d(x0..x1.max(x0 + 1e-6), (y0 - pad)..(y1 + pad))
+        .map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style(text(12))
+        .axis_desc_style(text(14))
+        .x_labels(7)
+        .x_label_formatter(&|x| super::curves::short_number(*x))
+        .y_label_formatter(format_y)
+        .light_line_style(RGBColor(238, 238, 238))
+        .draw()
+        .map_err(plot_err)?;
+    Ok(chart)
+}
+
+/// A 2-pixel line (dashed if asked) with its legend entry.
+pub fn labelled_line<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    points: Vec<(f64, f64)>,
+    colour: RGBColor,
+    dashed: bool,
+    label: &str,
+) -> Result<(), String> {
+    let style = colour.stroke_width(2);
+    let drawn = if dashed {
+        chart
+            .draw_series(DashedLineSeries::new(points, 6, 4, style))
+            .map_err(plot_err)?
+    } else {
+        chart
+            .draw_series(LineSeries::new(points, style))
+            .map_err(plot_err)?
+    };
+    drawn
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+    Ok(())
+}
+
+/// The legend box of the labelled lines.
+pub fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(160, 160, 160))
+        .label_font(text(12))
+        .draw()
+        .map_err(plot_err)
 }

@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::canvas::{Figure, plot_err, series_colour, text};
+use super::canvas::{Figure, chart_over, labelled_line, legend, plot_err, series_colour, text};
 use crate::report::aggregate::Band;
 
 /// One cell's trace of a metric.
@@ -51,7 +51,7 @@ pub fn short_number(v: f64) -> String {
     let a = v.abs();
     if a == 0.0 {
         "0".into()
-    } else if !(1e-3..1e4).contains(&a) {
+    } else if !(1e-3..1e6).contains(&a) {
         format!("{v:.1e}")
     } else if a >= 100.0 {
         format!("{v:.0}")
@@ -88,7 +88,8 @@ impl Figure for CurveFigure {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let log = self.log_scale();
-        let all: Vec<(f64, f64)> = self
+        let root = root.titled(&self.title, text(20)).map_err(plot_err)?;
+        let extent: Vec<(f64, f64)> = self
             .series
             .iter()
             .flat_map(|s| {
@@ -97,44 +98,19 @@ impl Figure for CurveFigure {
                 p
             })
             .collect();
-        if all.is_empty() {
-            return Err(format!("{}: no finite values to plot", self.title));
-        }
-        let (x0, x1) = all
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
-                (a.min(p.0), b.max(p.0))
-            });
-        let (y0, y1) = all
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
-                (a.min(p.1), b.max(p.1))
-            });
-        let pad = ((y1 - y0) * 0.05).max(1e-9);
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, text(20))
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(72)
-            .build_cartesian_2d(x0..x1.max(x0 + 1.0), (y0 - pad)..(y1 + pad))
-            .map_err(plot_err)?;
         let y_desc = if log {
             format!("{} (log scale)", self.y_label)
         } else {
             self.y_label.clone()
         };
         let format_y = |y: &f64| short_number(if log { 10f64.powf(*y) } else { *y });
-        chart
-            .configure_mesh()
-            .x_desc("training step")
-            .y_desc(y_desc)
-            .label_style(text(13))
-            .axis_desc_style(text(15))
-            .y_label_formatter(&format_y)
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .map_err(plot_err)?;
+        let mut chart = chart_over(
+            &root,
+            extent.into_iter(),
+            ("training step", &y_desc),
+            &format_y,
+        )
+        .map_err(|e| format!("{}: {e}", self.title))?;
         for (i, s) in self.series.iter().enumerate() {
             let colour = series_colour(i);
             let b = &s.band;
@@ -156,25 +132,9 @@ impl Figure for CurveFigure {
                     colour.mix(0.25),
                 ))
                 .map_err(plot_err)?;
-            chart
-                .draw_series(LineSeries::new(
-                    self.points(&b.steps, &smooth(&b.mean, self.smoothing), log),
-                    colour.stroke_width(2),
-                ))
-                .map_err(plot_err)?
-                .label(&s.label)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-                });
+            let smoothed = self.points(&b.steps, &smooth(&b.mean, self.smoothing), log);
+            labelled_line(&mut chart, smoothed, colour, false, &s.label)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(160, 160, 160))
-            .label_font(text(13))
-            .draw()
-            .map_err(plot_err)?;
-        Ok(())
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
     }
 }

@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::canvas::{Figure, plot_err, series_colour, text};
+use super::canvas::{Figure, chart_over, labelled_line, legend, plot_err, series_colour, text};
 use super::curves::short_number;
 use crate::report::rate_distortion::RatePoint;
 
@@ -20,61 +20,20 @@ fn panel<DB: DrawingBackend>(
     series: &[(String, Vec<RatePoint>)],
     (x_label, x): (&str, Pick),
     (y_label, y): (&str, Pick),
+    legend_at: Option<SeriesLabelPosition>,
 ) -> Result<(), String> {
-    let all = series.iter().flat_map(|(_, pts)| pts.iter());
-    let (mut x0, mut x1, mut y0, mut y1) = (
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-    );
-    for p in all {
-        (x0, x1, y0, y1) = (x0.min(x(p)), x1.max(x(p)), y0.min(y(p)), y1.max(y(p)));
-    }
-    if !x0.is_finite() || !y0.is_finite() {
-        return Err("rate–distortion: no points".into());
-    }
-    let pad = ((y1 - y0) * 0.05).max(1e-6);
-    let mut chart = ChartBuilder::on(area)
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(62)
-        .build_cartesian_2d(x0..x1.max(x0 + 1e-6), (y0 - pad)..(y1 + pad))
-        .map_err(plot_err)?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .label_style(text(12))
-        .axis_desc_style(text(14))
-        .x_labels(6)
-        .x_label_formatter(&|v| short_number(*v))
-        .y_label_formatter(&|v| short_number(*v))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(plot_err)?;
+    let points = series
+        .iter()
+        .flat_map(|(_, pts)| pts.iter().map(|p| (x(p), y(p))));
+    let mut chart = chart_over(area, points, (x_label, y_label), &|v| short_number(*v))?;
     for (i, (label, pts)) in series.iter().enumerate() {
-        let colour = series_colour(i);
-        chart
-            .draw_series(LineSeries::new(
-                pts.iter().map(|p| (x(p), y(p))),
-                colour.stroke_width(2),
-            ))
-            .map_err(plot_err)?
-            .label(label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-            });
+        let line = pts.iter().map(|p| (x(p), y(p))).collect();
+        labelled_line(&mut chart, line, series_colour(i), false, label)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(160, 160, 160))
-        .label_font(text(12))
-        .draw()
-        .map_err(plot_err)?;
-    Ok(())
+    match legend_at {
+        Some(position) => legend(&mut chart, position),
+        None => Ok(()),
+    }
 }
 
 impl Figure for RateDistortionFigure {
@@ -90,9 +49,16 @@ impl Figure for RateDistortionFigure {
         });
         let rate: (&str, Pick) = ("rate (bits/dim)", |p| p.rate);
         let distortion: (&str, Pick) = ("distortion (RMSE, 0–255)", |p| p.distortion);
-        panel(&panels[0], &self.series, steps, distortion)?;
-        panel(&panels[1], &self.series, steps, rate)?;
-        panel(&panels[2], &self.series, rate, distortion)?;
+        // One legend, where the rate curves leave room (top left); the others would hide lines.
+        panel(&panels[0], &self.series, steps, distortion, None)?;
+        panel(
+            &panels[1],
+            &self.series,
+            steps,
+            rate,
+            Some(SeriesLabelPosition::UpperLeft),
+        )?;
+        panel(&panels[2], &self.series, rate, distortion, None)?;
         Ok(())
     }
 }

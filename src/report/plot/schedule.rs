@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::canvas::{Figure, plot_err, series_colour, text};
+use super::canvas::{Figure, chart_over, labelled_line, legend, plot_err, series_colour, text};
 use super::curves::short_number;
 use crate::diffusion::DiffusionSchedule;
 
@@ -34,64 +34,20 @@ fn panel<DB: DrawingBackend>(
     y_label: &str,
     lines: &[Line],
 ) -> Result<(), String> {
-    let pts = lines.iter().flat_map(|l| l.points.iter());
-    let (mut x0, mut x1, mut y0, mut y1) = (
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-    );
-    for &(x, y) in pts {
-        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
-    }
-    if !x0.is_finite() {
-        return Err(format!("{title}: nothing to plot"));
-    }
-    let pad = ((y1 - y0) * 0.05).max(1e-6);
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, text(17))
-        .margin(10)
-        .x_label_area_size(38)
-        .y_label_area_size(62)
-        .build_cartesian_2d(x0..x1.max(x0 + 1.0), (y0 - pad)..(y1 + pad))
-        .map_err(plot_err)?;
-    chart
-        .configure_mesh()
-        .x_desc("t")
-        .y_desc(y_label)
-        .label_style(text(12))
-        .axis_desc_style(text(14))
-        .x_labels(6)
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_label_formatter(&|y| short_number(*y))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(plot_err)?;
+    let area = area.titled(title, text(16)).map_err(plot_err)?;
+    let points = lines.iter().flat_map(|l| l.points.iter().copied());
+    let mut chart = chart_over(&area, points, ("t", y_label), &|y| short_number(*y))
+        .map_err(|e| format!("{title}: {e}"))?;
     for line in lines {
-        let colour = line.colour;
-        let style = colour.stroke_width(2);
-        let drawn = if line.dashed {
-            chart
-                .draw_series(DashedLineSeries::new(line.points.clone(), 6, 4, style))
-                .map_err(plot_err)?
-        } else {
-            chart
-                .draw_series(LineSeries::new(line.points.clone(), style))
-                .map_err(plot_err)?
-        };
-        drawn.label(&line.label).legend(move |(x, y)| {
-            PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-        });
+        labelled_line(
+            &mut chart,
+            line.points.clone(),
+            line.colour,
+            line.dashed,
+            &line.label,
+        )?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::MiddleRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(160, 160, 160))
-        .label_font(text(12))
-        .draw()
-        .map_err(plot_err)?;
-    Ok(())
+    legend(&mut chart, SeriesLabelPosition::MiddleRight)
 }
 
 impl Figure for ScheduleFigure {

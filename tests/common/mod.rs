@@ -1,0 +1,27 @@
+//! Shared by the integration tests that drive the binary.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// A spec small enough to train in a second: 12 steps, T = 20, an 8-channel UNet.
+pub const TINY: &str = "\
+name: tiny
+seed: 0
+data: {dataset: digits}
+diffusion: {timesteps: 20}
+model: {channels: 8, channel_mult: [1, 2], num_res_blocks: 1, attention_resolutions: [4], dropout: 0.1, norm_groups: 4}
+train: {steps: 12, batch_size: 8, lr: 1.0e-3, warmup_steps: 3, log_every: 2, checkpoint_every: 4, keep_checkpoints: 2, ema_decay: 0.9}
+sample: {count: 4}
+";
+
+/// The ddpm-exp binary built for these tests.
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ddpm-exp"))
+}
+
+/// The last line of stdout, where `run` and `report` print the folder or page they made.
+pub fn last_line(output: &Output) -> PathBuf {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    PathBuf::from(stdout.lines().last().unwrap_or_default())
+}
