@@ -257,6 +257,7 @@ fn curves_section(report: &mut Assembly, runs: &[RunRecord], smoothing: f64, fig
                     .filter(|s| !s.band.steps.is_empty())
                     .collect(),
                 smoothing: if metric == "lr" { 0.0 } else { smoothing },
+                log_allowed: metric != "lr",
             };
             save_figure(&figure, &figures.join(metric))
         });

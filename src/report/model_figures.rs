@@ -323,7 +323,7 @@ fn interpolations(
         images: ctx.images(mix(&xa, &xb)),
     }];
     let t_max = ctx.schedule.timesteps();
-    for t in [t_max / 4, t_max / 2, 3 * t_max / 4]
+    for t in [t_max / 10, t_max / 4, t_max / 2, 3 * t_max / 4]
         .into_iter()
         .filter(|&t| t >= 1)
     {

@@ -19,6 +19,8 @@ pub struct CurveFigure {
     pub series: Vec<CurveSeries>,
     /// Weight of the exponential moving average (0 = no smoothing).
     pub smoothing: f64,
+    /// Whether a log axis may be chosen (not for a learning rate: its warm-up is linear).
+    pub log_allowed: bool,
 }
 
 /// Exponential moving average with the start-up bias removed (as TensorBoard smooths), so
@@ -63,10 +65,11 @@ pub fn short_number(v: f64) -> String {
 
 impl CurveFigure {
     fn log_scale(&self) -> bool {
-        spans_decades(
-            self.series.iter().flat_map(|s| s.band.mean.iter().copied()),
-            1.3,
-        )
+        self.log_allowed
+            && spans_decades(
+                self.series.iter().flat_map(|s| s.band.mean.iter().copied()),
+                1.3,
+            )
     }
 
     /// (x, y) points with y mapped to the axis (log10 when log-scaled); drops values a log
