@@ -327,6 +327,23 @@ fn every_plot_is_written_as_png_and_svg_with_text_drawn() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn report_files_are_readable_by_others_like_any_created_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture();
+    let (out, _) = report(&f);
+    for file in [
+        "table.md",
+        "index.html",
+        "figures/loss.png",
+        "figures/loss.svg",
+    ] {
+        let mode = fs::metadata(out.join(file)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o044, 0o044, "{file} has mode {mode:o}");
+    }
+}
+
 #[test]
 fn an_input_that_does_not_exist_is_bad_input() {
     let f = fixture();

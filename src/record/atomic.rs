@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
-use tempfile::NamedTempFile;
+use tempfile::{Builder, NamedTempFile};
 
 /// Flushes a file's data to disk.
 pub fn sync_file(path: &Path) -> std::io::Result<()> {
@@ -25,6 +25,20 @@ fn parent(path: &Path) -> &Path {
     }
 }
 
+/// A temporary file in `dir`, readable by others as a normally created file would be
+/// (tempfile's default 0600 would make records and reports private to their writer).
+fn temporary_in(dir: &Path) -> std::io::Result<NamedTempFile> {
+    let mut builder = Builder::new();
+    builder.prefix(".partial-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // 0644 before the umask, like File::create.
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    builder.tempfile_in(dir)
+}
+
 /// Replaces `path` with what `fill` writes into a temporary sibling; the temporary file is
 /// removed if anything fails, and `path` keeps its old content.
 pub fn replace_with(
@@ -32,7 +46,7 @@ pub fn replace_with(
     fill: impl FnOnce(&mut File) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     let dir = parent(path);
-    let mut tmp = NamedTempFile::with_prefix_in(".partial-", dir)?;
+    let mut tmp = temporary_in(dir)?;
     fill(tmp.as_file_mut())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;

@@ -138,7 +138,7 @@ pub fn draw_run_figures(
     });
     done.figures.push(WrittenFigure {
         caption:
-            "Progressive generation: x̂_0 predicted along the reverse chain (one row per sample)"
+            "Progressive generation: x_0 predicted from x_t every T/10 steps (one row per sample)"
                 .into(),
         png: progressive.save(&out_dir.join("progressive"))?,
     });
@@ -151,13 +151,13 @@ pub fn draw_run_figures(
             let rec = reconstructions(&ctx, settings, test.image(0));
             done.figures.push(WrittenFigure {
                 caption:
-                    "One test image diffused to several t and sampled back; each row shares its x_t"
+                    "One test image diffused to t = T, 3T/4, T/2, T/4, T/10 and sampled back; each row shares its x_t"
                         .into(),
                 png: rec.save(&out_dir.join("reconstruction"))?,
             });
             let interp = interpolations(&ctx, settings, test.image(0), test.image(1));
             done.figures.push(WrittenFigure {
-                caption: "Interpolation of two test images: in pixel space (top) and in x_t, decoded with shared noise".into(),
+                caption: "Two test images interpolated in pixel space (top) and in x_t at t = T/10, T/4, T/2, 3T/4, decoded with one z for every λ".into(),
                 png: interp.save(&out_dir.join("interpolation"))?,
             });
         }
