@@ -144,10 +144,11 @@ fn read_chain(path: &Path, seen: &mut Vec<PathBuf>, out: &mut Vec<Layer>) -> Res
     let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     if seen.contains(&canonical) {
         let chain: Vec<String> = seen.iter().map(|p| p.display().to_string()).collect();
-        return Err(SpecError::new(
+        return Err(located(
             &shown,
-            Some("extends".into()),
-            format!(
+            &text,
+            "extends",
+            &format!(
                 "cycle of `extends`: {} → {}",
                 chain.join(" → "),
                 canonical.display()
@@ -156,7 +157,7 @@ fn read_chain(path: &Path, seen: &mut Vec<PathBuf>, out: &mut Vec<Layer>) -> Res
     }
     seen.push(canonical);
 
-    let value: Value = serde_yaml_ng::from_str(&text).map_err(|e| yaml_error(&shown, &e))?;
+    let value: Value = serde_yaml_ng::from_str(&text).map_err(|e| yaml_error(&shown, &text, &e))?;
     let value = match value {
         Value::Null => Value::Mapping(Mapping::new()),
         Value::Mapping(_) => value,
@@ -169,7 +170,7 @@ fn read_chain(path: &Path, seen: &mut Vec<PathBuf>, out: &mut Vec<Layer>) -> Res
         }
     };
     // Check keys and types against the schema now, while the parser knows line and column.
-    serde_yaml_ng::from_str::<Experiment>(&text).map_err(|e| yaml_error(&shown, &e))?;
+    serde_yaml_ng::from_str::<Experiment>(&text).map_err(|e| yaml_error(&shown, &text, &e))?;
 
     let extends = value.get("extends").cloned();
     out.push(Layer {
@@ -257,12 +258,20 @@ fn merge(base: &mut Value, over: &Value) {
     }
 }
 
-fn yaml_error(shown: &str, e: &serde_yaml_ng::Error) -> SpecError {
+fn yaml_error(shown: &str, source: &str, e: &serde_yaml_ng::Error) -> SpecError {
     let location = match e.location() {
         Some(loc) => format!("{shown}:{}:{}", loc.line(), loc.column()),
         None => shown.to_string(),
     };
-    let text = strip_position(&e.to_string());
+    let mut text = strip_position(&e.to_string());
+    // The parser's words for a tab in the indentation do not say "tab".
+    let line_has_tab = e
+        .location()
+        .and_then(|loc| source.lines().nth(loc.line().saturating_sub(1)))
+        .is_some_and(|line| line.contains('\t'));
+    if line_has_tab && text.contains("cannot start any token") {
+        text.push_str(" (a tab: YAML indents with spaces only)");
+    }
     // serde_yaml_ng prefixes the key path ("train.lr: invalid type …"); lift it into `key`.
     let (key, message) = match text.split_once(": ") {
         Some((k, m)) if !k.contains(' ') && !k.is_empty() => (Some(k.to_string()), m.to_string()),
