@@ -306,6 +306,7 @@ fn every_plot_is_written_as_png_and_svg_with_text_drawn() {
     let f = fixture();
     let (out, outcome) = report(&f);
     assert!(outcome.notes.is_empty(), "{:?}", outcome.notes);
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
     for stem in ["loss", "lr", "schedule_0", "rate_distortion"] {
         let png = out.join("figures").join(format!("{stem}.png"));
         let img = image::open(&png).unwrap().to_rgb8();

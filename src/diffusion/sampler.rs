@@ -17,22 +17,10 @@ pub struct AncestralSampler<'a> {
 }
 
 impl AncestralSampler<'_> {
-    /// x_{t−1} = μ_θ(x_t, t) + σ_t z, z ~ N(0, I) for t > 1 and z = 0 at t = 1.
+    /// x_{t−1} = μ_θ(x_t, t) + σ_t z for t > 1 and μ_θ at t = 1; z comes from `noise`
+    /// (called only for t > 1), so callers can share one z across a batch (interpolations
+    /// decode every λ with the same noise).
     pub fn step(
-        &self,
-        model_out: Tensor<4>,
-        x_t: Tensor<4>,
-        t: usize,
-        rng: &mut ChaCha8Rng,
-    ) -> Tensor<4> {
-        let shape = x_t.dims();
-        let device = x_t.device();
-        self.step_with_noise(model_out, x_t, t, || normal_tensor(rng, shape, &device))
-    }
-
-    /// The same step with z taken from `noise` (called only for t > 1), so callers can share
-    /// one z across a batch (interpolations decode every λ with the same noise).
-    pub fn step_with_noise(
         &self,
         model_out: Tensor<4>,
         x_t: Tensor<4>,
@@ -98,7 +86,7 @@ impl AncestralSampler<'_> {
         let shape = x.dims();
         for t in (1..=t_start).rev() {
             let out = model(x.clone(), t);
-            x = self.step_with_noise(out, x, t, || noise(shape));
+            x = self.step(out, x, t, || noise(shape));
             on_step(t);
         }
         x

@@ -21,9 +21,7 @@ pub const FILE: &str = "eval.parquet";
 
 pub fn read_eval(path: &Path) -> Result<Vec<EvalRow>, String> {
     let err = |e: PolarsError| format!("{}: not a readable eval table: {e}", path.display());
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
-    let frame = ParquetReader::new(file).finish().map_err(err)?;
+    let frame = super::parquet::read_frame(path, "eval table")?;
     let step = frame
         .column("step")
         .map_err(err)?

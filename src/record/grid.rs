@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use image::{ImageBuffer, Rgb};
+use image::{ImageBuffer, Rgb, RgbImage};
 
 use super::atomic::write_atomic;
 
@@ -27,24 +27,37 @@ pub fn render_grid(
         (rows * cell + gap) as u32,
         background,
     );
-    let to_byte = |v: f32| ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8;
     for k in 0..count {
-        let (gx, gy) = ((k % columns) * cell + gap, (k / columns) * cell + gap);
+        let origin = ((k % columns) * cell + gap, (k / columns) * cell + gap);
         let image = &pixels[k * channels * side * side..(k + 1) * channels * side * side];
-        for y in 0..side * zoom {
-            for x in 0..side * zoom {
-                let (sy, sx) = (y / zoom, x / zoom);
-                let channel = |c: usize| to_byte(image[c * side * side + sy * side + sx]);
-                let rgb = if channels == 3 {
-                    [channel(0), channel(1), channel(2)]
-                } else {
-                    [channel(0); 3]
-                };
-                img.put_pixel((gx + x) as u32, (gy + y) as u32, Rgb(rgb));
-            }
-        }
+        paint_image(&mut img, image, channels, side, zoom, origin);
     }
     img
+}
+
+/// Draws one image ([channels, side, side] in [−1, 1]) with its top-left corner at `origin`,
+/// each pixel as a `zoom`×`zoom` block; 1-channel images become grey.
+pub fn paint_image(
+    img: &mut RgbImage,
+    image: &[f32],
+    channels: usize,
+    side: usize,
+    zoom: usize,
+    (x0, y0): (usize, usize),
+) {
+    let to_byte = |v: f32| ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8;
+    for y in 0..side * zoom {
+        for x in 0..side * zoom {
+            let (sy, sx) = (y / zoom, x / zoom);
+            let channel = |c: usize| to_byte(image[c * side * side + sy * side + sx]);
+            let rgb = if channels == 3 {
+                [channel(0), channel(1), channel(2)]
+            } else {
+                [channel(0); 3]
+            };
+            img.put_pixel((x0 + x) as u32, (y0 + y) as u32, Rgb(rgb));
+        }
+    }
 }
 
 /// Writes the grid to `path` atomically.

@@ -53,9 +53,7 @@ pub fn write_metrics(path: &Path, run_id: &str, rows: &[MetricRow]) -> Result<()
 /// Reads the rows back (the run_id column is dropped).
 pub fn read_metrics(path: &Path) -> Result<Vec<MetricRow>, String> {
     let err = |e: PolarsError| format!("{}: not a readable metrics table: {e}", path.display());
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
-    let frame = ParquetReader::new(file).finish().map_err(err)?;
+    let frame = super::parquet::read_frame(path, "metrics table")?;
     let step = frame
         .column("step")
         .map_err(err)?

@@ -5,6 +5,7 @@ pub mod eval_table;
 pub mod grid;
 pub mod meta;
 pub mod metrics;
+pub mod parquet;
 pub mod schedule_table;
 
 pub use meta::{Meta, Status};

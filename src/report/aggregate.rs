@@ -77,28 +77,6 @@ fn polars_err(e: PolarsError) -> String {
     format!("aggregating the records: {e}")
 }
 
-/// Rows of `frame` named `name` in `split`, as (step, value) sorted by step.
-fn named_series(
-    frame: &DataFrame,
-    split: &str,
-    name: &str,
-) -> Result<Vec<(u64, f64)>, PolarsError> {
-    let out = frame
-        .clone()
-        .lazy()
-        .filter(col("split").eq(lit(split)).and(col("name").eq(lit(name))))
-        .select([col("step"), col("value")])
-        .sort(["step"], SortMultipleOptions::default())
-        .collect()?;
-    let steps = out.column("step")?.u64()?.clone();
-    let values = out.column("value")?.f64()?.clone();
-    Ok(steps
-        .iter()
-        .zip(values.iter())
-        .filter_map(|(s, v)| Some((s?, v?)))
-        .collect())
-}
-
 /// Mean of the logged training loss over the last `FINAL_LOSS_FRACTION` of the steps done.
 fn final_loss(run: &RunRecord) -> Result<Option<f64>, PolarsError> {
     let first_step = (run.meta.steps_done as f64 * (1.0 - FINAL_LOSS_FRACTION)).floor() as u64;
@@ -117,8 +95,13 @@ fn final_loss(run: &RunRecord) -> Result<Option<f64>, PolarsError> {
     Ok(out.column("value")?.f64()?.get(0).filter(|v| v.is_finite()))
 }
 
-/// Totals of the newest evaluated checkpoint (rows with no t), by name.
-fn eval_totals(eval: &DataFrame) -> Result<BTreeMap<String, f64>, PolarsError> {
+/// Totals of the newest evaluated checkpoint (rows with no t), by name: scores, and what
+/// describes the evaluation (prior_bpd, nll_images).
+pub fn newest_totals(eval: &DataFrame) -> Result<BTreeMap<String, f64>, String> {
+    newest_totals_polars(eval).map_err(polars_err)
+}
+
+fn newest_totals_polars(eval: &DataFrame) -> Result<BTreeMap<String, f64>, PolarsError> {
     let out = eval
         .clone()
         .lazy()
@@ -133,7 +116,6 @@ fn eval_totals(eval: &DataFrame) -> Result<BTreeMap<String, f64>, PolarsError> {
         .iter()
         .zip(values.iter())
         .filter_map(|(n, v)| Some((n?.to_string(), v?)))
-        .filter(|(n, _)| !NOT_A_SCORE.contains(&n.as_str()))
         .collect())
 }
 
@@ -146,7 +128,10 @@ pub fn run_values(run: &RunRecord) -> Result<RunValues, String> {
             values.insert(FINAL_LOSS.to_string(), loss);
         }
         if let Some(eval) = &run.eval {
-            values.extend(eval_totals(eval).map_err(polars_err)?);
+            let scores = newest_totals(eval)?
+                .into_iter()
+                .filter(|(name, _)| !NOT_A_SCORE.contains(&name.as_str()));
+            values.extend(scores);
         }
     }
     Ok(RunValues {
@@ -322,9 +307,4 @@ pub fn per_t_terms(eval: &DataFrame, name: &str) -> Result<BTreeMap<u64, f64>, S
         .zip(v.iter())
         .filter_map(|(t, v)| Some((t?, v?)))
         .collect())
-}
-
-/// The logged (step, value) trace of one training metric of one run.
-pub fn run_trace(run: &RunRecord, name: &str) -> Result<Vec<(u64, f64)>, String> {
-    named_series(&run.metrics, "train", name).map_err(polars_err)
 }

@@ -9,6 +9,7 @@ use polars::prelude::*;
 use crate::error::Failure;
 use crate::record::eval_table;
 use crate::record::meta::Meta;
+use crate::record::parquet::read_frame;
 use crate::spec::{Experiment, load_resolved};
 
 /// Files that mark a folder as a run folder (any one of them is enough to try it).
@@ -101,13 +102,13 @@ pub fn read_run(dir: &Path) -> Result<RunRecord, String> {
     let spec = load_resolved(&dir.join("spec.yaml")).map_err(|e| e.to_string())?;
     let metrics_path = dir.join("metrics.parquet");
     let metrics = if metrics_path.exists() {
-        read_parquet(&metrics_path)?
+        read_frame(&metrics_path, "metrics table")?
     } else {
         empty_metrics()
     };
     let eval_path = dir.join(eval_table::FILE);
     let eval = if eval_path.exists() {
-        Some(read_parquet(&eval_path)?)
+        Some(read_frame(&eval_path, "eval table")?)
     } else {
         None
     };
@@ -119,15 +120,6 @@ pub fn read_run(dir: &Path) -> Result<RunRecord, String> {
         metrics,
         eval,
     })
-}
-
-/// A whole Parquet table; the error names the file.
-pub fn read_parquet(path: &Path) -> Result<DataFrame, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
-    ParquetReader::new(file)
-        .finish()
-        .map_err(|e| format!("{}: not a readable Parquet table: {e}", path.display()))
 }
 
 fn empty_metrics() -> DataFrame {

@@ -10,6 +10,8 @@ use plotters::prelude::*;
 use super::plot::canvas::{encode_png, plot_err, register_embedded_font, text, write_png};
 use super::tables::html_escape;
 use crate::record::atomic::write_atomic;
+use crate::record::grid::paint_image;
+use image::{Rgb, RgbImage};
 
 /// A row of images with its label (e.g. "t = 500").
 pub struct ImageRow {
@@ -75,30 +77,24 @@ impl ImageFigure {
         )
     }
 
-    /// The images on a white page, without text.
+    /// The images on a white page, without text, as RGB bytes.
     fn raster(&self, l: &Layout) -> Vec<u8> {
-        let mut buf = vec![255u8; (l.width * l.height * 3) as usize];
-        let to_byte = |v: f32| ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8;
-        let plane = self.side * self.side;
+        let mut page = RgbImage::from_pixel(l.width, l.height, Rgb([255, 255, 255]));
         for (r, row) in self.rows.iter().enumerate() {
             for (c, image) in row.images.iter().enumerate() {
                 let (x0, y0) = self.tile_origin(l, r, c);
-                for y in 0..l.tile {
-                    for x in 0..l.tile {
-                        let (sy, sx) = ((y / l.zoom) as usize, (x / l.zoom) as usize);
-                        let at = |ch: usize| to_byte(image[ch * plane + sy * self.side + sx]);
-                        let rgb = if self.channels == 3 {
-                            [at(0), at(1), at(2)]
-                        } else {
-                            [at(0); 3]
-                        };
-                        let i = (((y0 + y) * l.width + x0 + x) * 3) as usize;
-                        buf[i..i + 3].copy_from_slice(&rgb);
-                    }
-                }
+                let origin = (x0 as usize, y0 as usize);
+                paint_image(
+                    &mut page,
+                    image,
+                    self.channels,
+                    self.side,
+                    l.zoom as usize,
+                    origin,
+                );
             }
         }
-        buf
+        page.into_raw()
     }
 
     /// (text, x, y, size, centred) of every label.

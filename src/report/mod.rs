@@ -321,7 +321,9 @@ fn rate_distortion_section(report: &mut Assembly, runs: &[RunRecord], figures: &
     for run in runs {
         let Some(eval) = &run.eval else { continue };
         let terms = per_t_terms(eval, "vb").and_then(|vb| Ok((vb, per_t_terms(eval, "x0_mse")?)));
-        let prior = per_total(eval, "prior_bpd");
+        let prior = aggregate::newest_totals(eval)
+            .ok()
+            .and_then(|totals| totals.get("prior_bpd").copied());
         match (terms, prior) {
             (Ok((vb, mse)), Some(prior)) => {
                 let points = rate_distortion(&vb, &mse, prior);
@@ -356,20 +358,6 @@ fn rate_distortion_section(report: &mut Assembly, runs: &[RunRecord], figures: &
         "Distortion and rate against reverse steps; distortion against rate",
     );
     report.sections.push(section);
-}
-
-/// The newest value of an eval total (a row with no t).
-fn per_total(eval: &polars::prelude::DataFrame, name: &str) -> Option<f64> {
-    use polars::prelude::*;
-    let out = eval
-        .clone()
-        .lazy()
-        .filter(col("name").eq(lit(name)).and(col("t").is_null()))
-        .sort(["step"], SortMultipleOptions::default())
-        .select([col("value").last()])
-        .collect()
-        .ok()?;
-    out.column("value").ok()?.f64().ok()?.get(0)
 }
 
 fn model_section(
