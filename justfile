@@ -20,9 +20,19 @@ schedule spec="experiments/eps_simple.yaml" out="results/schedule.csv":
 test:
     cargo test --release
 
-# Every Table 2 cell × seed, then a summary table: `just ablate`, `just ablate profile=mnist seeds=0,1,2`.
-ablate profile="digits" seeds="0" *args="":
-    cargo run --release -- ablate --profile {{profile}} --seeds {{seeds}} {{args}}
+# Every Table 2 cell × seed, then a summary table: `just ablate`, `just ablate mnist 0,1,2`,
+# on a GPU (after `just setup-gpu`): `just ablate cifar10 0 cuda`.
+ablate profile="digits" seeds="0" device="cpu" *args="":
+    {{ if device == "cpu" { "cargo run --release --" } else { "cargo run --release --features tch --" } }} ablate --profile {{profile}} --seeds {{seeds}} --device {{device}} {{args}}
+
+# Install the pinned PyPI torch into .venv-tch and build the LibTorch (GPU) backend against it.
+setup-gpu:
+    scripts/setup-tch.sh
+
+# ddpm-exp vs the PyTorch eager reference on one device: `just bench`, `just bench cuda cifar10 bf16`.
+bench device="libtorch-cpu" profile="digits" dtype="fp32" *args="":
+    {{ if device == "cpu" { "cargo build --release" } else { "scripts/setup-tch.sh" } }}
+    bench/run.sh --device {{device}} --profile {{profile}} --dtype {{dtype}} {{args}}
 
 # Test-set NLL (the full bound) of a run's newest checkpoint.
 eval run_dir:

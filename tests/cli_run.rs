@@ -6,14 +6,16 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod common;
-use common::{TINY, bin, last_line};
+use common::{bin, device_name, last_line, tiny_yaml};
+
+use ddpm_exp::device::backend_name;
 
 use ddpm_exp::record::meta::{Meta, Status};
 use ddpm_exp::record::metrics::{MetricRow, read_metrics};
 
 fn tiny_spec(dir: &Path) -> PathBuf {
     let path = dir.join("tiny.yaml");
-    fs::write(&path, TINY).unwrap();
+    fs::write(&path, tiny_yaml()).unwrap();
     path
 }
 
@@ -71,7 +73,7 @@ fn same_seed_same_metrics_other_seed_other_metrics() {
         (meta.status, meta.seed, meta.steps_done),
         (Status::Ok, 0, 12)
     );
-    assert_eq!(meta.backend, "burn-flex");
+    assert_eq!(meta.backend, backend_name(&device_name()));
 
     let a = read_metrics(&run_a.join("metrics.parquet")).unwrap();
     let b = read_metrics(&run_b.join("metrics.parquet")).unwrap();

@@ -1,6 +1,8 @@
 //! Every ablation cell that validates gives a finite loss with gradients, and `hybrid` stops
 //! the bound's gradient through the mean while `vlb` does not.
 
+mod common;
+
 use burn::prelude::*;
 use ddpm_exp::diffusion::{
     DiffusionSchedule, LossKind, MeanKind, Objective, ScheduleKind, ScheduleParams,
@@ -42,7 +44,7 @@ fn batch(
     StepCoefficients,
     Vec<usize>,
 ) {
-    let device = Device::flex().autodiff();
+    let device = common::device().autodiff();
     let s = schedule();
     let ts = vec![1, 2, 50, 100];
     let mut rng = stream(3, Stream::Noise);

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod common;
-use common::{TINY, bin, last_line};
+use common::{bin, last_line, tiny_yaml};
 
 fn train(dir: &Path) -> PathBuf {
     let spec = dir.join("tiny.yaml");
-    fs::write(&spec, TINY).unwrap();
+    fs::write(&spec, tiny_yaml()).unwrap();
     let output = bin()
         .arg("run")
         .arg(&spec)

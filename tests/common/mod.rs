@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-/// A spec small enough to train in a second: 12 steps, T = 20, an 8-channel UNet.
-pub const TINY: &str = "\
+/// A spec small enough to train in a second: 12 steps, T = 20, an 8-channel UNet, on the
+/// device the tests run on (`tiny_yaml()` adds it).
+const TINY: &str = "\
 name: tiny
 seed: 0
 data: {dataset: digits}
@@ -14,6 +15,22 @@ model: {channels: 8, channel_mult: [1, 2], num_res_blocks: 1, attention_resoluti
 train: {steps: 12, batch_size: 8, lr: 1.0e-3, warmup_steps: 3, log_every: 2, checkpoint_every: 4, keep_checkpoints: 2, ema_decay: 0.9}
 sample: {count: 4}
 ";
+
+/// The device of the backend-generic tests: `DDPM_TEST_DEVICE` (CI runs them once on the
+/// default `cpu` and once on `libtorch-cpu`), else `cpu`.
+pub fn device_name() -> String {
+    std::env::var("DDPM_TEST_DEVICE").unwrap_or_else(|_| "cpu".to_string())
+}
+
+/// The Burn device named by `device_name()`.
+pub fn device() -> burn::prelude::Device {
+    ddpm_exp::device::parse_device(&device_name()).expect("DDPM_TEST_DEVICE names a usable device")
+}
+
+/// The tiny spec's YAML, on the tests' device.
+pub fn tiny_yaml() -> String {
+    format!("{TINY}device: {}\n", device_name())
+}
 
 /// The ddpm-exp binary built for these tests.
 pub fn bin() -> Command {
