@@ -5,6 +5,7 @@
 //! `diffusion` is math only and knows no files.
 
 pub mod ablate;
+pub mod bench;
 pub mod data;
 pub mod device;
 pub mod diffusion;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use ddpm_exp::ablate::run_ablation;
+use ddpm_exp::bench::{BenchOptions, run_bench};
 use ddpm_exp::error::{EXIT_DIVERGED, Failure};
 use ddpm_exp::record::schedule_table::write_schedule;
 use ddpm_exp::report::model_figures::ModelFigureSettings;
@@ -38,11 +39,17 @@ enum Command {
         /// Override the spec's seed.
         #[arg(long)]
         seed: Option<u64>,
+        /// Where to train: cpu, libtorch-cpu, cuda, cuda:N (same as --set device=...).
+        #[arg(long)]
+        device: Option<String>,
+        /// Scale profile laid over the spec: experiments/profiles/NAME.yaml or a path.
+        #[arg(long)]
+        profile: Option<String>,
         /// Folder under which the run folder is made.
         #[arg(long, default_value = "results")]
         out: PathBuf,
         /// Continue the run in this folder from its newest checkpoint.
-        #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["spec", "set", "seed"])]
+        #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["spec", "set", "seed", "device", "profile"])]
         resume: Option<PathBuf>,
     },
     /// Run every spec × seed (skipping cells already complete), then print a summary table.
@@ -58,6 +65,41 @@ enum Command {
         /// Folder of the cells' run folders (default: results/ablate[-PROFILE]).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Where to train every cell: cpu, libtorch-cpu, cuda, cuda:N.
+        #[arg(long)]
+        device: Option<String>,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Training steps/s and sampling images/s of a spec's model (bench/run.sh compares PyTorch).
+    Bench {
+        spec: PathBuf,
+        /// Scale profile laid over the spec (e.g. cifar10 for the paper's 35.7M UNet).
+        #[arg(long)]
+        profile: Option<String>,
+        /// cpu, libtorch-cpu, cuda, cuda:N.
+        #[arg(long)]
+        device: Option<String>,
+        /// Training batch size (default: the spec's).
+        #[arg(long)]
+        batch: Option<usize>,
+        /// Untimed training steps first.
+        #[arg(long, default_value_t = 5)]
+        warmup: u64,
+        #[arg(long, default_value_t = 20)]
+        train_steps: u64,
+        /// Images sampled at once (0: no sampling).
+        #[arg(long, default_value_t = 0)]
+        sample_images: usize,
+        /// Reverse steps timed from t = T (the full chain's time is extrapolated).
+        #[arg(long, default_value_t = 1000)]
+        sample_steps: usize,
+        /// fp32, or bf16 mixed precision (same as --set train.precision=...).
+        #[arg(long)]
+        dtype: Option<String>,
+        /// Also write the result as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
@@ -129,6 +171,8 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
             spec,
             mut set,
             seed,
+            device,
+            profile,
             out,
             resume,
         } => {
@@ -138,7 +182,8 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
                     if let Some(seed) = seed {
                         set.push(format!("seed={seed}"));
                     }
-                    let resolved = load_spec(&spec_path, &set)?;
+                    set.extend(device.map(|d| format!("device={d}")));
+                    let resolved = load_with_profile(&spec_path, profile.as_deref(), &set)?;
                     start_run(&resolved.experiment, &spec_path, &out)?
                 }
                 (None, None) => unreachable!("clap requires a spec or --resume"),
@@ -162,8 +207,10 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
             seeds,
             profile,
             out,
-            set,
+            device,
+            mut set,
         } => {
+            set.extend(device.map(|d| format!("device={d}")));
             let report = run_ablation(specs, &seeds, profile.as_deref(), out, &set)?;
             print!("{}", report.table);
             println!("{}", report.summary_path.display());
@@ -248,6 +295,54 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
             println!("{}", outcome.html.display());
             Ok(0)
         }
+        Command::Bench {
+            spec,
+            profile,
+            device,
+            batch,
+            warmup,
+            train_steps,
+            sample_images,
+            sample_steps,
+            dtype,
+            json,
+            mut set,
+        } => {
+            // The bench trains on random images: no dataset folder is read, so none must exist.
+            set.insert(0, "data.dir=.".to_string());
+            set.extend(device.map(|d| format!("device={d}")));
+            set.extend(dtype.map(|d| format!("train.precision={d}")));
+            set.extend(batch.map(|b| format!("train.batch_size={b}")));
+            let resolved = load_with_profile(&spec, profile.as_deref(), &set)?;
+            let options = BenchOptions {
+                warmup_steps: warmup,
+                train_steps,
+                sample_images,
+                sample_steps,
+            };
+            let result = run_bench(&resolved.experiment, &options)?;
+            let text = serde_json::to_string_pretty(&result).expect("bench result serialises");
+            if let Some(path) = json {
+                ddpm_exp::record::atomic::write_atomic(&path, text.as_bytes()).map_err(|e| {
+                    Failure::Failed(format!("{}: cannot write: {e}", path.display()))
+                })?;
+            }
+            eprintln!(
+                "{} params on {} ({}): {:.3} train steps/s at batch {}; {} images × {} steps in {:.1} s ({:.1} s for T = {})",
+                result.params,
+                result.device,
+                result.backend,
+                result.train_steps_per_s,
+                result.batch,
+                result.sample_images,
+                result.sample_steps,
+                result.sample_seconds,
+                result.sample_seconds_full,
+                result.timesteps
+            );
+            println!("{text}");
+            Ok(0)
+        }
         Command::Schedule { spec, out, set } => {
             let resolved = load_spec(&spec, &set)?;
             write_schedule(&out, &resolved.experiment.schedule()).map_err(Failure::Failed)?;
@@ -255,6 +350,21 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
             Ok(0)
         }
     }
+}
+
+/// The spec at `path`, with the named scale profile laid over it when one is given.
+fn load_with_profile(
+    path: &std::path::Path,
+    profile: Option<&str>,
+    set: &[String],
+) -> Result<ddpm_exp::spec::ResolvedSpec, Failure> {
+    Ok(match profile {
+        Some(name) => {
+            let profile_path = find_profile(path, name)?;
+            load_spec_with_profile(path, Some(&profile_path), set)?
+        }
+        None => load_spec(path, set)?,
+    })
 }
 
 /// INPUT/report when the one input is a results folder (not a run), else results/report.

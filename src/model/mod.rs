@@ -3,8 +3,10 @@
 pub mod blocks;
 pub mod config;
 pub mod layers;
+pub mod precision;
 pub mod time_embedding;
 pub mod unet;
 
 pub use config::UNetConfig;
+pub use precision::{Precision, forward_at};
 pub use unet::UNet;

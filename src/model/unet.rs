@@ -125,7 +125,8 @@ impl UNet {
     /// [batch, out_ch, h, w].
     pub fn forward(&self, x: Tensor<4>, t: &[usize]) -> Tensor<4> {
         let device = x.device();
-        let temb = sinusoidal_embedding(t, self.embed_dim, &device); // [batch, ch]
+        // [batch, ch], in the input's dtype (bf16 under mixed precision).
+        let temb = sinusoidal_embedding(t, self.embed_dim, &device).cast(x.dtype());
         let temb = self
             .time_dense2
             .forward(silu(self.time_dense1.forward(temb))); // [batch, 4ch]

@@ -9,7 +9,7 @@ use super::run_dir::{create_run_dir, run_id};
 use super::sampling::draw_samples;
 use super::trainer::{Outcome, TrainState, Trainer, fresh_state};
 use crate::data::{self, ImageSet, Split};
-use crate::device::{backend_name, parse_device};
+use crate::device::{backend_name, check_precision, parse_device};
 use crate::error::Failure;
 use crate::record::grid::write_grid;
 use crate::record::meta::{Meta, Status, git_state, now};
@@ -33,6 +33,7 @@ fn train_set(spec: &Experiment) -> Result<ImageSet, Failure> {
 /// Starts a new run of `spec` under `out`.
 pub fn start_run(spec: &Experiment, spec_file: &Path, out: &Path) -> Result<RunReport, Failure> {
     let device = parse_device(&spec.device).map_err(Failure::BadInput)?;
+    check_precision(&device, &spec.device, spec.train.precision).map_err(Failure::BadInput)?;
     let train_set = train_set(spec)?;
     let run_dir = create_run_dir(out, &spec.name, spec.seed).map_err(Failure::Failed)?;
     let yaml = serde_yaml_ng::to_string(spec).expect("spec serialises");
@@ -90,6 +91,7 @@ pub fn resume_run(run_dir: &Path) -> Result<RunReport, Failure> {
         });
     }
     let device = parse_device(&spec.device).map_err(Failure::BadInput)?;
+    check_precision(&device, &spec.device, spec.train.precision).map_err(Failure::BadInput)?;
     let train_set = train_set(&spec)?;
     let fresh = fresh_state(&spec, &device.clone().autodiff());
     let state = match checkpoint::list(run_dir).first() {

@@ -15,7 +15,7 @@ use super::progress::Progress;
 use super::schedule_lr::warmup_lr;
 use crate::data::{Batcher, ImageSet};
 use crate::diffusion::{DiffusionSchedule, Objective, StepCoefficients};
-use crate::model::UNet;
+use crate::model::{UNet, forward_at};
 use crate::record::MetricRow;
 use crate::record::metrics::write_metrics;
 use crate::rng::{Stream, normal_tensor, stream, stream_at};
@@ -158,7 +158,7 @@ impl Trainer<'_> {
 
         let coef = StepCoefficients::gather(self.schedule, &ts, &self.device);
         let x_t = coef.q_sample(x0.clone(), noise.clone());
-        let out = state.model.forward(x_t.clone(), &ts);
+        let out = forward_at(&state.model, x_t.clone(), &ts, spec.train.precision);
         let terms = self
             .objective
             .loss_terms(out, x0, x_t, noise, &coef, &ts, t_max);
@@ -206,6 +206,12 @@ impl Trainer<'_> {
         state.ema = ema_update(state.ema.clone(), &state.model, spec.train.ema_decay);
         result.lr = lr;
         result
+    }
+
+    /// One optimisation step at 0-based `step` with no metrics kept (the benchmark's unit of
+    /// work); returns the loss, read back from the device.
+    pub fn train_step(&self, state: &mut TrainState, batcher: &mut Batcher, step: u64) -> f64 {
+        self.step(state, batcher, step, false).loss
     }
 
     /// Trains from `state.step` to the spec's step count.

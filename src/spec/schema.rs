@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::DatasetName;
 use crate::diffusion::{LossKind, MeanKind, ScheduleKind, VarianceKind};
+use crate::model::Precision;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -19,7 +20,8 @@ pub struct Experiment {
     pub extends: Option<String>,
     /// Root of every random stream of the run.
     pub seed: u64,
-    /// Where to train: `cpu` (the pure-Rust flex backend).
+    /// Where to train: `cpu` (the pure-Rust flex backend), or with the `tch` feature
+    /// `libtorch-cpu`, `cuda`, `cuda:N` (LibTorch).
     pub device: String,
     pub data: DataSpec,
     pub diffusion: DiffusionSpec,
@@ -162,6 +164,9 @@ pub struct TrainSpec {
     pub checkpoint_every: u64,
     /// How many checkpoints to keep, newest first.
     pub keep_checkpoints: usize,
+    /// `fp32`, or `bf16` mixed precision (bf16 forward/backward, f32 weights, Adam and EMA;
+    /// LibTorch devices only).
+    pub precision: Precision,
 }
 
 impl Default for TrainSpec {
@@ -179,6 +184,7 @@ impl Default for TrainSpec {
             log_every: 10,
             checkpoint_every: 5000,
             keep_checkpoints: 2,
+            precision: Precision::Fp32,
         }
     }
 }

@@ -1,0 +1,172 @@
+//! Throughput of the harness's own training step and sampler (`ddpm-exp bench`), measured
+//! the way `bench/torch_reference.py` measures the PyTorch eager reference, so that
+//! `bench/run.sh` can put the two side by side: same UNet, batch, device and step.
+//!
+//! The training step is the trainer's (host-side seeded batch, t and ε, upload, forward,
+//! loss, backward, clipping, Adam, EMA, loss read back); the data are uniform random images,
+//! since throughput does not depend on pixel values and the paper's data may not be on the
+//! machine.
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::module::Module;
+use rand::RngExt;
+use serde::Serialize;
+
+use crate::data::{Batcher, ImageSet};
+use crate::device::{backend_name, check_precision, parse_device};
+use crate::diffusion::AncestralSampler;
+use crate::error::Failure;
+use crate::model::{UNetConfig, forward_at};
+use crate::rng::{Stream, normal_tensor, stream, stream_at};
+use crate::run::progress::Progress;
+use crate::run::trainer::{Trainer, fresh_state};
+use crate::spec::Experiment;
+
+/// How much to measure.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Untimed steps first (allocator, cuDNN autotuning, kernel caches).
+    pub warmup_steps: u64,
+    pub train_steps: u64,
+    /// Images sampled together in one batch (0 skips sampling).
+    pub sample_images: usize,
+    /// Reverse steps timed, from t = T down; the full chain's time is extrapolated.
+    pub sample_steps: usize,
+}
+
+/// What was measured; field names match the PyTorch reference's JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchResult {
+    #[serde(rename = "impl")]
+    pub implementation: String,
+    pub device: String,
+    pub backend: String,
+    /// `fp32`, or `bf16` mixed precision (train.precision).
+    pub dtype: String,
+    /// The network measured, for the reference to build the same one.
+    pub model: UNetConfig,
+    pub params: usize,
+    pub batch: usize,
+    pub image_shape: [usize; 3],
+    pub train_steps: u64,
+    pub train_seconds: f64,
+    pub train_steps_per_s: f64,
+    pub final_loss: f64,
+    pub sample_images: usize,
+    pub sample_steps: usize,
+    pub sample_seconds: f64,
+    /// Seconds for the full T-step chain (measured when `sample_steps` = T).
+    pub sample_seconds_full: f64,
+    pub sample_images_per_s: f64,
+    pub timesteps: usize,
+}
+
+/// Uniform random images in [−1, 1] with the spec's image shape, drawn from the seed.
+fn random_images(spec: &Experiment, count: usize) -> ImageSet {
+    let (channels, side) = spec.data.dataset.image_shape();
+    let mut rng = stream_at(spec.seed, Stream::Data, u32::MAX as u64);
+    let pixels = (0..count * channels * side * side)
+        .map(|_| rng.random_range(-1.0f32..=1.0))
+        .collect();
+    ImageSet {
+        channels,
+        height: side,
+        width: side,
+        pixels,
+        labels: vec![0; count],
+    }
+}
+
+pub fn run_bench(spec: &Experiment, options: &BenchOptions) -> Result<BenchResult, Failure> {
+    let device = parse_device(&spec.device).map_err(Failure::BadInput)?;
+    let precision = spec.train.precision;
+    check_precision(&device, &spec.device, precision).map_err(Failure::BadInput)?;
+    let schedule = spec.schedule();
+    let batch = spec.train.batch_size;
+    let images = random_images(spec, batch * 4);
+    let mut state = fresh_state(spec, &device.clone().autodiff());
+    let params = state.model.num_params();
+    let trainer = Trainer {
+        spec,
+        schedule: &schedule,
+        objective: spec.objective(),
+        device: device.clone().autodiff(),
+        run_dir: Path::new("."),
+        run_id: "bench",
+    };
+    let mut batcher = Batcher::new(&images, batch, spec.data.random_flip, spec.seed);
+
+    let total = options.warmup_steps + options.train_steps;
+    let mut progress = Progress::new(&format!("{}: train steps", spec.name), 0, total);
+    let mut started = Instant::now();
+    let mut final_loss = f64::NAN;
+    for step in 0..total {
+        if step == options.warmup_steps {
+            started = Instant::now();
+        }
+        // The step reads its loss back to the host, so the clock sees finished work.
+        final_loss = trainer.train_step(&mut state, &mut batcher, step);
+        progress.update(step + 1, &format!("loss {final_loss:.4}"));
+    }
+    let train_seconds = started.elapsed().as_secs_f64();
+    progress.finish();
+
+    let t_max = schedule.timesteps();
+    let sample_steps = options.sample_steps.min(t_max);
+    let mut sample_seconds = 0.0;
+    if options.sample_images > 0 && sample_steps > 0 {
+        let (channels, side) = spec.data.dataset.image_shape();
+        let shape = [options.sample_images, channels, side, side];
+        let sampler = AncestralSampler {
+            schedule: &schedule,
+            objective: spec.objective(),
+            clip_x0: spec.sample.clip_x0,
+        };
+        let model = state.ema.clone();
+        let mut rng = stream(spec.seed, Stream::Sampling);
+        // One untimed network call warms the inference path's kernels.
+        let noise = normal_tensor(&mut rng, shape, &device);
+        let warm = forward_at(&model, noise, &vec![t_max; shape[0]], precision);
+        let _ = warm.into_data();
+        let mut progress =
+            Progress::new(&format!("{}: sampling", spec.name), 0, sample_steps as u64);
+        let started = Instant::now();
+        let mut x = normal_tensor(&mut rng, shape, &device);
+        for (done, t) in (t_max + 1 - sample_steps..=t_max).rev().enumerate() {
+            let out = forward_at(&model, x.clone(), &vec![t; shape[0]], precision);
+            x = sampler.step(out, x, t, || normal_tensor(&mut rng, shape, &device));
+            progress.update(done as u64 + 1, "");
+        }
+        let _ = x.into_data(); // waits for the device
+        sample_seconds = started.elapsed().as_secs_f64();
+        progress.finish();
+    }
+    let sample_seconds_full = sample_seconds * t_max as f64 / sample_steps.max(1) as f64;
+    let (channels, side) = spec.data.dataset.image_shape();
+    Ok(BenchResult {
+        implementation: "ddpm-exp".into(),
+        device: spec.device.clone(),
+        backend: backend_name(&spec.device).into(),
+        dtype: precision.name().into(),
+        model: spec.unet_config(),
+        params,
+        batch,
+        image_shape: [channels, side, side],
+        train_steps: options.train_steps,
+        train_seconds,
+        train_steps_per_s: options.train_steps as f64 / train_seconds,
+        final_loss,
+        sample_images: options.sample_images,
+        sample_steps,
+        sample_seconds,
+        sample_seconds_full,
+        sample_images_per_s: if sample_seconds > 0.0 {
+            options.sample_images as f64 / sample_seconds_full
+        } else {
+            0.0
+        },
+        timesteps: t_max,
+    })
+}
