@@ -21,7 +21,7 @@ use crate::error::Failure;
 use crate::model::{UNetConfig, forward_at};
 use crate::rng::{Stream, normal_tensor, stream, stream_at};
 use crate::run::progress::Progress;
-use crate::run::trainer::{Trainer, fresh_state};
+use crate::run::trainer::{PhaseClock, Trainer, fresh_state};
 use crate::spec::Experiment;
 
 /// How much to measure.
@@ -34,6 +34,9 @@ pub struct BenchOptions {
     pub sample_images: usize,
     /// Reverse steps timed, from t = T down; the full chain's time is extrapolated.
     pub sample_steps: usize,
+    /// After the timed steps, time this many more phase by phase (waiting for the device
+    /// between phases), to see where a step's time goes.
+    pub phase_steps: u64,
 }
 
 /// What was measured; field names match the PyTorch reference's JSON.
@@ -61,6 +64,8 @@ pub struct BenchResult {
     pub sample_seconds_full: f64,
     pub sample_images_per_s: f64,
     pub timesteps: usize,
+    /// Milliseconds per step in each phase of the training step (empty without --phases).
+    pub phase_ms: Vec<(String, f64)>,
 }
 
 /// Uniform random images in [−1, 1] with the spec's image shape, drawn from the seed.
@@ -107,11 +112,22 @@ pub fn run_bench(spec: &Experiment, options: &BenchOptions) -> Result<BenchResul
             started = Instant::now();
         }
         // The step reads its loss back to the host, so the clock sees finished work.
-        final_loss = trainer.train_step(&mut state, &mut batcher, step);
+        final_loss = trainer.train_step(&mut state, &mut batcher, step, None);
         progress.update(step + 1, &format!("loss {final_loss:.4}"));
     }
     let train_seconds = started.elapsed().as_secs_f64();
     progress.finish();
+
+    let mut clock = PhaseClock::new(&trainer.device);
+    for step in total..total + options.phase_steps {
+        clock.restart();
+        trainer.train_step(&mut state, &mut batcher, step, Some(&mut clock));
+    }
+    let phase_ms = clock
+        .seconds
+        .iter()
+        .map(|(phase, s)| (phase.to_string(), 1e3 * s / options.phase_steps as f64))
+        .collect();
 
     let t_max = schedule.timesteps();
     let sample_steps = options.sample_steps.min(t_max);
@@ -168,5 +184,6 @@ pub fn run_bench(spec: &Experiment, options: &BenchOptions) -> Result<BenchResul
             0.0
         },
         timesteps: t_max,
+        phase_ms,
     })
 }

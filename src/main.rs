@@ -94,6 +94,9 @@ enum Command {
         /// Reverse steps timed from t = T (the full chain's time is extrapolated).
         #[arg(long, default_value_t = 1000)]
         sample_steps: usize,
+        /// Then time this many more training steps phase by phase (forward, backward, Adam…).
+        #[arg(long, default_value_t = 0)]
+        phases: u64,
         /// fp32, or bf16 mixed precision (same as --set train.precision=...).
         #[arg(long)]
         dtype: Option<String>,
@@ -304,6 +307,7 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
             train_steps,
             sample_images,
             sample_steps,
+            phases,
             dtype,
             json,
             mut set,
@@ -319,6 +323,7 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
                 train_steps,
                 sample_images,
                 sample_steps,
+                phase_steps: phases,
             };
             let result = run_bench(&resolved.experiment, &options)?;
             let text = serde_json::to_string_pretty(&result).expect("bench result serialises");
@@ -340,6 +345,9 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
                 result.sample_seconds_full,
                 result.timesteps
             );
+            for (phase, ms) in &result.phase_ms {
+                eprintln!("  {ms:9.2} ms/step  {phase}");
+            }
             println!("{text}");
             Ok(0)
         }

@@ -69,7 +69,15 @@ fn bench_counts_the_specs_parameters_and_extrapolates_sampling_to_t() {
     let output = bin()
         .args(["bench", spec.to_str().unwrap()])
         .args(["--warmup", "1", "--train-steps", "3", "--batch", "4"])
-        .args(["--sample-images", "2", "--sample-steps", "5", "--json"])
+        .args([
+            "--sample-images",
+            "2",
+            "--sample-steps",
+            "5",
+            "--phases",
+            "2",
+            "--json",
+        ])
         .arg(&json)
         .output()
         .unwrap();
@@ -99,6 +107,21 @@ fn bench_counts_the_specs_parameters_and_extrapolates_sampling_to_t() {
     assert!(part > 0.0 && (full - 4.0 * part).abs() < 1e-9 * full.max(1.0));
     let per_s = result["sample_images_per_s"].as_f64().unwrap();
     assert!((per_s - 2.0 / full).abs() < 1e-9 * per_s.max(1.0));
+    // Phase by phase: the six parts of a step, in order, each with time spent.
+    let phases: Vec<(String, f64)> = serde_json::from_value(result["phase_ms"].clone()).unwrap();
+    let names: Vec<&str> = phases.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "batch, t, noise, q_sample",
+            "forward, loss read back",
+            "backward",
+            "clipping (norm read back)",
+            "adam",
+            "ema"
+        ]
+    );
+    assert!(phases.iter().all(|(_, ms)| *ms > 0.0), "{phases:?}");
     // stdout is the same JSON.
     let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(printed, result);
@@ -122,10 +145,9 @@ fn bf16_mixed_precision_follows_the_fp32_run_closely_but_not_exactly() {
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let rows = ddpm_exp::record::metrics::read_metrics(
-            &last_line(&output).join("metrics.parquet"),
-        )
-        .unwrap();
+        let rows =
+            ddpm_exp::record::metrics::read_metrics(&last_line(&output).join("metrics.parquet"))
+                .unwrap();
         rows.into_iter()
             .filter(|r| r.name == "loss")
             .map(|r| r.value)

@@ -43,6 +43,42 @@ pub fn loss_by_quarter(ts: &[usize], losses: &[f32], t_max: usize) -> [Option<f6
     sums.map(|(sum, n)| (n > 0).then(|| sum / n as f64))
 }
 
+/// Wall time of each phase of the training step (`bench --phases`). Each mark waits for the
+/// device to finish, which itself costs a little and hides overlap between phases.
+pub struct PhaseClock {
+    device: Device,
+    last: Instant,
+    /// (phase, seconds) summed over the steps timed, in step order.
+    pub seconds: Vec<(&'static str, f64)>,
+}
+
+impl PhaseClock {
+    pub fn new(device: &Device) -> Self {
+        Self {
+            device: device.clone(),
+            last: Instant::now(),
+            seconds: Vec::new(),
+        }
+    }
+
+    /// Starts timing a step (time before this is not counted).
+    pub fn restart(&mut self) {
+        let _ = self.device.sync();
+        self.last = Instant::now();
+    }
+
+    fn mark(&mut self, phase: &'static str) {
+        let _ = self.device.sync();
+        let now = Instant::now();
+        let elapsed = (now - self.last).as_secs_f64();
+        self.last = now;
+        match self.seconds.iter_mut().find(|(p, _)| *p == phase) {
+            Some((_, total)) => *total += elapsed,
+            None => self.seconds.push((phase, elapsed)),
+        }
+    }
+}
+
 /// Everything that changes as training goes on.
 pub struct TrainState {
     pub model: UNet,
@@ -138,7 +174,13 @@ impl Trainer<'_> {
         batcher: &mut Batcher,
         step: u64,
         logging: bool,
+        mut clock: Option<&mut PhaseClock>,
     ) -> StepResult {
+        let mut mark = |phase: &'static str| {
+            if let Some(clock) = clock.as_deref_mut() {
+                clock.mark(phase);
+            }
+        };
         let spec = self.spec;
         let t_max = self.schedule.timesteps();
         let x0 = batcher.batch(step, &self.device); // [batch, c, h, w]
@@ -158,12 +200,14 @@ impl Trainer<'_> {
 
         let coef = StepCoefficients::gather(self.schedule, &ts, &self.device);
         let x_t = coef.q_sample(x0.clone(), noise.clone());
+        mark("batch, t, noise, q_sample");
         let out = forward_at(&state.model, x_t.clone(), &ts, spec.train.precision);
         let terms = self
             .objective
             .loss_terms(out, x0, x_t, noise, &coef, &ts, t_max);
         let loss = terms.loss.clone().mean();
         let loss_value = loss.clone().into_scalar::<f64>();
+        mark("forward, loss read back");
         let mut result = StepResult {
             loss: loss_value,
             grad_norm: f64::NAN,
@@ -196,22 +240,32 @@ impl Trainer<'_> {
             }
         }
         let mut grads = GradientsParams::from_grads(loss.backward(), &state.model);
+        mark("backward");
         let grad_norm = clip_global_norm(&state.model, &mut grads, spec.train.grad_clip);
+        mark("clipping (norm read back)");
         result.grad_norm = grad_norm;
         if !grad_norm.is_finite() {
             return result;
         }
         let lr = warmup_lr(spec.train.lr, spec.train.warmup_steps, step + 1);
         state.model = state.optimizer.step(lr, state.model.clone(), grads);
+        mark("adam");
         state.ema = ema_update(state.ema.clone(), &state.model, spec.train.ema_decay);
+        mark("ema");
         result.lr = lr;
         result
     }
 
     /// One optimisation step at 0-based `step` with no metrics kept (the benchmark's unit of
     /// work); returns the loss, read back from the device.
-    pub fn train_step(&self, state: &mut TrainState, batcher: &mut Batcher, step: u64) -> f64 {
-        self.step(state, batcher, step, false).loss
+    pub fn train_step(
+        &self,
+        state: &mut TrainState,
+        batcher: &mut Batcher,
+        step: u64,
+        clock: Option<&mut PhaseClock>,
+    ) -> f64 {
+        self.step(state, batcher, step, false, clock).loss
     }
 
     /// Trains from `state.step` to the spec's step count.
@@ -235,7 +289,7 @@ impl Trainer<'_> {
                 grad_norm,
                 lr,
                 logged,
-            } = self.step(state, &mut batcher, step, logging);
+            } = self.step(state, &mut batcher, step, logging, None);
             if !loss.is_finite() || !grad_norm.is_finite() {
                 state.metrics.push(MetricRow::train(done, "loss", loss));
                 state
