@@ -320,7 +320,6 @@ fn every_plot_is_written_as_png_and_svg_with_text_drawn() {
             svg.starts_with("<svg") && svg.contains("<text"),
             "{stem}.svg"
         );
-        let html = fs::read_to_string(out.join("index.html")).unwrap();
         assert!(
             html.contains(&format!("figures/{stem}.png")),
             "{stem} not on the page"
