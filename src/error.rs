@@ -7,6 +7,8 @@ use std::fmt;
 pub const EXIT_FAILED: i32 = 1;
 pub const EXIT_BAD_INPUT: i32 = 2;
 pub const EXIT_DIVERGED: i32 = 3;
+/// Stopped by Ctrl-C / SIGTERM after writing a checkpoint (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 #[derive(Debug)]
 pub enum Failure {

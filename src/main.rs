@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 use ddpm_exp::ablate::run_ablation;
 use ddpm_exp::bench::{BenchOptions, run_bench};
-use ddpm_exp::error::{EXIT_DIVERGED, Failure};
+use ddpm_exp::error::{EXIT_DIVERGED, EXIT_INTERRUPTED, Failure};
 use ddpm_exp::record::schedule_table::write_schedule;
 use ddpm_exp::report::model_figures::ModelFigureSettings;
 use ddpm_exp::report::{ReportOptions, make_report};
@@ -159,6 +159,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = ddpm_exp::run::interrupt::install() {
+        eprintln!("warning: {e}");
+    }
     match dispatch(cli.command) {
         Ok(code) => ExitCode::from(code as u8),
         Err(failure) => {
@@ -193,6 +196,13 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
             };
             let code = match report.outcome {
                 Outcome::Completed => 0,
+                Outcome::Interrupted { step } => {
+                    eprintln!(
+                        "interrupted at step {step}; continue with: ddpm-exp run --resume {}",
+                        report.run_dir.display()
+                    );
+                    EXIT_INTERRUPTED
+                }
                 Outcome::Diverged {
                     step,
                     last_finite_loss,
@@ -217,7 +227,9 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
             let report = run_ablation(specs, &seeds, profile.as_deref(), out, &set)?;
             print!("{}", report.table);
             println!("{}", report.summary_path.display());
-            Ok(if report.any_failed {
+            Ok(if ddpm_exp::run::interrupt::requested() {
+                EXIT_INTERRUPTED
+            } else if report.any_failed {
                 ddpm_exp::error::EXIT_FAILED
             } else {
                 0

@@ -116,6 +116,13 @@ pub fn run_ablation(
             &action,
             run_dir.as_deref(),
         ));
+        if crate::run::interrupt::requested() {
+            eprintln!(
+                "interrupted: {} cell(s) not run; `ablate` again resumes where this stopped",
+                cells.len() - k - 1
+            );
+            break;
+        }
     }
     let table = summary::markdown(&rows);
     let minutes = started.elapsed().as_secs_f64() / 60.0;

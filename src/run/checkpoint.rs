@@ -89,6 +89,20 @@ pub fn save<M: Module + Clone>(
     Ok(final_dir)
 }
 
+/// Removes the partial folders a killed process left behind (call only while holding the run's
+/// lock: another process's partial folder is its checkpoint being written).
+pub fn remove_partials(run_dir: &Path) {
+    let entries = fs::read_dir(run_dir.join(DIR))
+        .into_iter()
+        .flatten()
+        .flatten();
+    for entry in entries {
+        if entry.file_name().to_string_lossy().starts_with(".partial-") {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// A checkpoint read back onto fresh modules built by the caller.
 pub struct Loaded<M> {
     pub model: M,

@@ -4,6 +4,7 @@ pub mod checkpoint;
 pub mod ema;
 pub mod evaluate;
 pub mod grad_clip;
+pub mod interrupt;
 pub mod progress;
 pub mod run_dir;
 pub mod sampling;

@@ -31,3 +31,27 @@ pub fn run_id(run_dir: &Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
+
+/// Holds the run folder for this process: an exclusive lock on `RUN_DIR/.lock`, released when
+/// the returned file is dropped or the process ends (also by SIGKILL), so a second `run
+/// --resume` (or `ablate`) of the same folder is refused instead of interleaving checkpoints.
+pub fn lock_run_dir(run_dir: &Path) -> Result<std::fs::File, String> {
+    let path = run_dir.join(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("{}: cannot open the run's lock file: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "{}: another ddpm-exp process is running this run (it holds {})",
+            run_dir.display(),
+            path.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(format!("{}: cannot lock: {e}", path.display()))
+        }
+    }
+}

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::checkpoint;
 use super::evaluate::record_nll;
-use super::run_dir::{create_run_dir, run_id};
+use super::run_dir::{create_run_dir, lock_run_dir, run_id};
 use super::sampling::draw_samples;
 use super::trainer::{Outcome, TrainState, Trainer, fresh_state};
 use crate::data::{self, ImageSet, Split};
@@ -36,6 +36,7 @@ pub fn start_run(spec: &Experiment, spec_file: &Path, out: &Path) -> Result<RunR
     check_precision(&device, &spec.device, spec.train.precision).map_err(Failure::BadInput)?;
     let train_set = train_set(spec)?;
     let run_dir = create_run_dir(out, &spec.name, spec.seed).map_err(Failure::Failed)?;
+    let _lock = lock_run_dir(&run_dir).map_err(Failure::Failed)?;
     let yaml = serde_yaml_ng::to_string(spec).expect("spec serialises");
     let write = |name: &str, bytes: &[u8]| {
         crate::record::atomic::write_atomic(&run_dir.join(name), bytes).map_err(|e| {
@@ -82,6 +83,14 @@ pub fn start_run(spec: &Experiment, spec_file: &Path, out: &Path) -> Result<RunR
 
 /// Continues the run in `run_dir` from its newest checkpoint.
 pub fn resume_run(run_dir: &Path) -> Result<RunReport, Failure> {
+    if !run_dir.join("meta.json").is_file() {
+        return Err(Failure::BadInput(format!(
+            "{}: not a run folder (no meta.json)",
+            run_dir.display()
+        )));
+    }
+    let _lock = lock_run_dir(run_dir).map_err(Failure::BadInput)?;
+    checkpoint::remove_partials(run_dir);
     let spec = load_resolved(&run_dir.join("spec.yaml"))?;
     let mut meta = Meta::read(run_dir).map_err(Failure::BadInput)?;
     if meta.status == Status::Ok {
@@ -179,6 +188,10 @@ fn continue_run(
     let report = match &result {
         Ok(Outcome::Completed) => {
             meta.status = Status::Ok;
+            Ok(())
+        }
+        Ok(Outcome::Interrupted { .. }) => {
+            meta.status = Status::Interrupted;
             Ok(())
         }
         Ok(Outcome::Diverged {

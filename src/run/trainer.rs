@@ -11,6 +11,7 @@ use rand::{Rng, RngExt};
 use super::checkpoint::{self, CheckpointState};
 use super::ema::ema_update;
 use super::grad_clip::clip_global_norm;
+use super::interrupt;
 use super::progress::Progress;
 use super::schedule_lr::warmup_lr;
 use crate::data::{Batcher, ImageSet};
@@ -100,6 +101,10 @@ pub enum Outcome {
         step: u64,
         last_finite_loss: Option<f64>,
     },
+    /// Ctrl-C or SIGTERM: stopped after `step` with a checkpoint written there.
+    Interrupted {
+        step: u64,
+    },
 }
 
 pub fn optimizer_for(spec: &Experiment) -> ModuleOptimizer {
@@ -139,8 +144,11 @@ pub struct Trainer<'a> {
 }
 
 impl Trainer<'_> {
-    /// Writes a checkpoint and the metrics recorded so far.
+    /// Writes the metrics recorded so far, then a checkpoint. In that order: a resume keeps
+    /// the rows up to its checkpoint's step, so they must be on disk before the checkpoint is
+    /// (the other order lost the rows since the last flush when a kill fell in between).
     pub fn checkpoint(&self, state: &TrainState) -> Result<(), String> {
+        self.flush_metrics(state)?;
         let ckpt = CheckpointState {
             step: state.step,
             seed: self.spec.seed,
@@ -156,7 +164,7 @@ impl Trainer<'_> {
             &ckpt,
             self.spec.train.keep_checkpoints,
         )?;
-        self.flush_metrics(state)
+        Ok(())
     }
 
     pub fn flush_metrics(&self, state: &TrainState) -> Result<(), String> {
@@ -280,7 +288,17 @@ impl Trainer<'_> {
         );
         let mut progress = Progress::new(&spec.name, state.step, total);
         let started = Instant::now();
+        // A resumed run starts at a checkpoint; a fresh one has none yet.
+        let mut checkpointed = (state.step > 0).then_some(state.step);
         while state.step < total {
+            if interrupt::requested() {
+                progress.finish();
+                state.seconds += started.elapsed().as_secs_f64();
+                if checkpointed != Some(state.step) {
+                    self.checkpoint(state)?;
+                }
+                return Ok(Outcome::Interrupted { step: state.step });
+            }
             let step = state.step;
             let done = step + 1;
             let logging = done % spec.train.log_every == 0 || done == total;
@@ -317,6 +335,7 @@ impl Trainer<'_> {
             }
             if done % spec.train.checkpoint_every == 0 || done == total {
                 self.checkpoint(state)?;
+                checkpointed = Some(done);
             }
             progress.update(done, &format!("loss {loss:.4}"));
         }

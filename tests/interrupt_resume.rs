@@ -1,0 +1,264 @@
+//! Runs stopped from outside: SIGKILL at seeded random moments (then `--resume`, again and
+//! again) and Ctrl-C (SIGINT). Each must end exactly where the uninterrupted run ends: the same
+//! metric rows, the same checkpoint bytes, the same samples.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+mod common;
+use common::{bin, last_line, tiny_yaml};
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::prelude::*;
+use ddpm_exp::record::meta::{Meta, Status};
+use ddpm_exp::record::metrics::read_metrics;
+use ddpm_exp::spec::load_resolved;
+use rand::{RngExt, SeedableRng};
+
+/// The tiny spec, long enough to be hit mid-way: every step logged, a checkpoint every 5.
+const OVERRIDES: [&str; 6] = [
+    "--set",
+    "train.steps=60",
+    "--set",
+    "train.checkpoint_every=5",
+    "--set",
+    "train.log_every=1",
+];
+
+fn spec(dir: &Path) -> PathBuf {
+    let path = dir.join("tiny.yaml");
+    fs::write(&path, tiny_yaml()).unwrap();
+    path
+}
+
+fn start(spec: &Path, out: &Path) -> Child {
+    bin()
+        .arg("run")
+        .arg(spec)
+        .arg("--out")
+        .arg(out)
+        .args(OVERRIDES)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn resume(run: &Path) -> Child {
+    bin()
+        .args(["run", "--resume"])
+        .arg(run)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The one run folder under `out`, once it has its meta.json.
+fn wait_for_run(out: &Path) -> PathBuf {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(dir) = fs::read_dir(out).into_iter().flatten().flatten().next() {
+            if dir.path().join("meta.json").is_file() {
+                return dir.path();
+            }
+        }
+        assert!(Instant::now() < deadline, "no run folder appeared");
+        sleep(Duration::from_millis(5));
+    }
+}
+
+fn uninterrupted(spec: &Path, out: &Path) -> PathBuf {
+    let output = bin()
+        .arg("run")
+        .arg(spec)
+        .arg("--out")
+        .arg(out)
+        .args(OVERRIDES)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    last_line(&output)
+}
+
+/// Every float tensor of a checkpoint's network file, in module order. (The files themselves
+/// differ between processes: Burn stores each parameter's random id beside its tensor.)
+fn tensors(run: &Path, file: &str) -> Vec<Vec<f32>> {
+    struct Collect(Vec<Vec<f32>>);
+    impl ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0
+                .push(param.val().into_data().to_vec::<f32>().unwrap());
+        }
+    }
+    let spec = load_resolved(&run.join("spec.yaml")).unwrap();
+    let model = spec
+        .unet_config()
+        .init(&common::device())
+        .try_load_file(run.join("checkpoints/step_00000060").join(file))
+        .unwrap();
+    let mut collect = Collect(Vec::new());
+    model.visit(&mut collect);
+    collect.0
+}
+
+/// What must be identical: every metric row, the final weights and EMA bit for bit, the
+/// checkpoint state, the samples.
+fn assert_same_result(whole: &Path, other: &Path) {
+    assert_eq!(
+        read_metrics(&whole.join("metrics.parquet")).unwrap(),
+        read_metrics(&other.join("metrics.parquet")).unwrap(),
+        "metric rows differ (lost, duplicated or other numbers)"
+    );
+    for file in ["model.bpk", "ema.bpk"] {
+        let (a, b) = (tensors(whole, file), tensors(other, file));
+        assert!(!a.is_empty());
+        assert!(a == b, "{file}: tensors differ");
+    }
+    let state = "checkpoints/step_00000060/state.json";
+    assert_eq!(
+        fs::read(whole.join(state)).unwrap(),
+        fs::read(other.join(state)).unwrap()
+    );
+    assert_eq!(
+        fs::read(whole.join("samples.png")).unwrap(),
+        fs::read(other.join("samples.png")).unwrap()
+    );
+    let meta = Meta::read(other).unwrap();
+    assert_eq!((meta.status, meta.steps_done), (Status::Ok, 60));
+    let leftovers: Vec<_> = fs::read_dir(other.join("checkpoints"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".partial-"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "partial checkpoint folders left behind"
+    );
+}
+
+#[test]
+fn sigkill_at_random_moments_then_resume_ends_like_the_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(dir.path());
+    let timer = Instant::now();
+    let whole = uninterrupted(&spec, &dir.path().join("whole"));
+
+    // Kill points, seeded: once the checkpoint of a drawn step exists, wait a drawn 0–25 ms
+    // (so kills land mid-step, mid-checkpoint or mid-flush), then SIGKILL and resume.
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let mut targets: Vec<u64> = (0..4).map(|_| 5 * rng.random_range(1..12u64)).collect();
+    targets.sort();
+    let out = dir.path().join("killed");
+    let mut child = start(&spec, &out);
+    let run = wait_for_run(&out);
+    let mut kills = Vec::new();
+    for target in targets {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let newest = || {
+            ddpm_exp::run::checkpoint::list(&run)
+                .first()
+                .map_or(0, |c| c.0)
+        };
+        while newest() < target && child.try_wait().unwrap().is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "no checkpoint {target} in 2 minutes"
+            );
+            sleep(Duration::from_millis(1));
+        }
+        sleep(Duration::from_millis(rng.random_range(0..25)));
+        if child.try_wait().unwrap().is_some() {
+            break; // this process ended first: nothing left to kill
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        kills.push((target, newest()));
+        child = resume(&run);
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success(), "final resume failed");
+    assert!(kills.len() >= 2, "too few kills landed: {kills:?}");
+    eprintln!(
+        "killed {} times (after checkpoint, newest on disk): {kills:?}; test {:?}",
+        kills.len(),
+        timer.elapsed()
+    );
+    assert_same_result(&whole, &run);
+}
+
+#[test]
+fn ctrl_c_checkpoints_marks_interrupted_and_resumes_to_the_same_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(dir.path());
+    let whole = uninterrupted(&spec, &dir.path().join("whole"));
+
+    let out = dir.path().join("interrupted");
+    let mut child = start(&spec, &out);
+    let run = wait_for_run(&out);
+    // Interrupt once the first steps are logged, between checkpoints if timing allows.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !run.join("checkpoints").exists() && Instant::now() < deadline {
+        sleep(Duration::from_millis(2));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    let meta = Meta::read(&run).unwrap();
+    if status.code() == Some(0) {
+        // The run was already drawing its samples: a finished run is the honest record.
+        assert_eq!(meta.status, Status::Ok);
+    } else {
+        assert_eq!(status.code(), Some(130), "Ctrl-C exits 130");
+        assert_eq!(meta.status, Status::Interrupted);
+        let at = meta.steps_done;
+        assert!(at > 0 && at < 60, "stopped at step {at}");
+        // The checkpoint is at the step it stopped, and no row is newer than it.
+        assert!(
+            run.join(format!("checkpoints/step_{at:08}/model.bpk"))
+                .is_file()
+        );
+        let rows = read_metrics(&run.join("metrics.parquet")).unwrap();
+        assert!(rows.iter().all(|r| r.step <= at));
+        assert!(rows.iter().any(|r| r.step == at));
+    }
+    let output = bin().args(["run", "--resume"]).arg(&run).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_same_result(&whole, &run);
+}
+
+#[test]
+fn a_second_process_on_the_same_run_is_refused_while_the_first_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(dir.path());
+    let out = dir.path().join("busy");
+    let mut first = start(&spec, &out);
+    let run = wait_for_run(&out);
+    let second = bin().args(["run", "--resume"]).arg(&run).output().unwrap();
+    let still_running = first.try_wait().unwrap().is_none();
+    first.wait().unwrap();
+    assert!(
+        still_running,
+        "the first run ended before the second began: lengthen it"
+    );
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("another ddpm-exp process"), "{stderr}");
+    // Whatever the timing, the first run's record is whole.
+    let meta = Meta::read(&run).unwrap();
+    assert_eq!((meta.status, meta.steps_done), (Status::Ok, 60));
+}
