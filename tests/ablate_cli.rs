@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod common;
-use common::bin;
+use common::{assert_success, bin};
 
 use ddpm_exp::record::eval_table::read_eval;
 use ddpm_exp::record::meta::{Meta, Status};
@@ -52,11 +52,7 @@ fn ablation_runs_every_cell_goes_past_divergence_and_skips_what_is_done() {
     let out = dir.path().join("results");
     let first = ablate(&specs, &out);
     let stdout = String::from_utf8_lossy(&first.stdout);
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    assert_success(&first);
     assert!(stdout.lines().last().unwrap().ends_with("summary.md"));
     assert!(out.join("summary.md").is_file());
 

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::bin;
+use common::{assert_success, bin};
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_specs")
@@ -118,9 +118,5 @@ fn the_shared_base_of_the_corpus_is_itself_valid() {
         .args(["validate", "bases/tiny.yaml"])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
 }

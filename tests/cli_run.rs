@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod common;
-use common::{bin, device_name, last_line, tiny_yaml};
+use common::{assert_success, bin, device_name, last_line, tiny_yaml};
 
 use ddpm_exp::device::backend_name;
 
@@ -46,11 +46,7 @@ fn same_seed_same_metrics_other_seed_other_metrics() {
     let spec = tiny_spec(dir.path());
     let results = dir.path().join("results");
     let (out_a, run_a) = run(&spec, &results, &[]);
-    assert!(
-        out_a.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out_a.stderr)
-    );
+    assert_success(&out_a);
     let (_, run_b) = run(&spec, &results, &[]);
     let (_, run_c) = run(&spec, &results, &["--seed", "1"]);
     assert_ne!(run_a, run_b, "a run folder is never reused");
@@ -128,11 +124,7 @@ fn resume_from_an_earlier_checkpoint_reproduces_the_uninterrupted_run() {
     meta.write(&cut).unwrap();
 
     let output = bin().arg("run").arg("--resume").arg(&cut).output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     assert_eq!(
         String::from_utf8_lossy(&output.stdout)
             .lines()
@@ -247,11 +239,7 @@ fn schedule_command_writes_every_column_for_every_t() {
         .arg(&csv)
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let text = fs::read_to_string(&csv).unwrap();
     let mut lines = text.lines();
     assert_eq!(

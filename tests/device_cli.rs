@@ -5,7 +5,7 @@
 use std::fs;
 
 mod common;
-use common::{bin, device_name, last_line, tiny_yaml};
+use common::{assert_success, bin, device_name, last_line, tiny_yaml};
 
 use burn::module::Module;
 use ddpm_exp::device::backend_name;
@@ -23,11 +23,7 @@ fn a_run_records_its_device_and_backend() {
         .args(["--set", "train.steps=2", "--set", "sample.count=1"])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let meta = Meta::read(&last_line(&output)).unwrap();
     assert_eq!(meta.status, Status::Ok);
     assert_eq!(meta.device, device_name());
@@ -81,11 +77,7 @@ fn bench_counts_the_specs_parameters_and_extrapolates_sampling_to_t() {
         .arg(&json)
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let result: serde_json::Value = serde_json::from_slice(&fs::read(&json).unwrap()).unwrap();
     let experiment = load_spec(&spec, &[]).unwrap().experiment;
     let expected = experiment
@@ -140,11 +132,7 @@ fn bf16_mixed_precision_follows_the_fp32_run_closely_but_not_exactly() {
             .args(["--set", "sample.count=1", "--set", "train.log_every=1"])
             .output()
             .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert_success(&output);
         let rows =
             ddpm_exp::record::metrics::read_metrics(&last_line(&output).join("metrics.parquet"))
                 .unwrap();

@@ -9,7 +9,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{bin, last_line, tiny_yaml};
+use common::{assert_success, bin, last_line, tiny_yaml};
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::*;
@@ -80,11 +80,7 @@ fn uninterrupted(spec: &Path, out: &Path) -> PathBuf {
         .args(OVERRIDES)
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     last_line(&output)
 }
 
@@ -95,7 +91,7 @@ fn tensors(run: &Path, file: &str) -> Vec<Vec<f32>> {
     impl ModuleVisitor for Collect {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
             self.0
-                .push(param.val().into_data().to_vec::<f32>().unwrap());
+                .push(param.val().into_data().try_to_vec::<f32>().unwrap());
         }
     }
     let spec = load_resolved(&run.join("spec.yaml")).unwrap();
@@ -233,11 +229,7 @@ fn ctrl_c_checkpoints_marks_interrupted_and_resumes_to_the_same_result() {
         assert!(rows.iter().any(|r| r.step == at));
     }
     let output = bin().args(["run", "--resume"]).arg(&run).output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     assert_same_result(&whole, &run);
 }
 

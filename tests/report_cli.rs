@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod common;
-use common::{bin, last_line, tiny_yaml};
+use common::{assert_success, bin, last_line, tiny_yaml};
 
 fn train(dir: &Path) -> PathBuf {
     let spec = dir.join("tiny.yaml");
@@ -19,11 +19,7 @@ fn train(dir: &Path) -> PathBuf {
         .arg(dir.join("results"))
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     last_line(&output)
 }
 
@@ -35,11 +31,7 @@ fn report(inputs: &[&Path], out: &Path, seed: &str) -> Output {
         .arg(out)
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     output
 }
 

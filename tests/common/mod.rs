@@ -42,3 +42,12 @@ pub fn last_line(output: &Output) -> PathBuf {
     let stdout = String::from_utf8_lossy(&output.stdout);
     PathBuf::from(stdout.lines().last().unwrap_or_default())
 }
+
+/// Panics with the command's stderr unless it exited 0.
+pub fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
