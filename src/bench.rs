@@ -15,7 +15,7 @@ use rand::RngExt;
 use serde::Serialize;
 
 use crate::data::{Batcher, ImageSet};
-use crate::device::{backend_name, check_precision, parse_device};
+use crate::device::{backend_name, training_device};
 use crate::diffusion::AncestralSampler;
 use crate::error::Failure;
 use crate::model::{UNetConfig, forward_at};
@@ -85,9 +85,8 @@ fn random_images(spec: &Experiment, count: usize) -> ImageSet {
 }
 
 pub fn run_bench(spec: &Experiment, options: &BenchOptions) -> Result<BenchResult, Failure> {
-    let device = parse_device(&spec.device).map_err(Failure::BadInput)?;
     let precision = spec.train.precision;
-    check_precision(&device, &spec.device, precision).map_err(Failure::BadInput)?;
+    let device = training_device(&spec.device, precision).map_err(Failure::BadInput)?;
     let schedule = spec.schedule();
     let batch = spec.train.batch_size;
     let images = random_images(spec, batch * 4);

@@ -56,8 +56,15 @@ pub fn parse_device(name: &str) -> Result<Device, String> {
     }
 }
 
+/// The device a spec trains on, checked for its `train.precision`.
+pub fn training_device(name: &str, precision: Precision) -> Result<Device, String> {
+    let device = parse_device(name)?;
+    check_precision(&device, name, precision)?;
+    Ok(device)
+}
+
 /// Refuses a precision the device cannot compute in (say bf16 on a backend without it).
-pub fn check_precision(device: &Device, name: &str, precision: Precision) -> Result<(), String> {
+fn check_precision(device: &Device, name: &str, precision: Precision) -> Result<(), String> {
     match precision {
         Precision::Fp32 => Ok(()),
         Precision::Bf16 if device.supports_dtype(FloatDType::BF16) => Ok(()),

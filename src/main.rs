@@ -13,7 +13,7 @@ use ddpm_exp::report::model_figures::ModelFigureSettings;
 use ddpm_exp::report::{ReportOptions, make_report};
 use ddpm_exp::run::evaluate::eval_nll;
 use ddpm_exp::run::{Outcome, resume_run, start_run};
-use ddpm_exp::spec::{find_profile, load_spec, load_spec_with_profile};
+use ddpm_exp::spec::{SpecError, find_profile, load_spec, load_spec_with_profile};
 
 #[derive(Parser)]
 #[command(
@@ -257,11 +257,7 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
         } => {
             let mut failed = None;
             for path in &specs {
-                let resolved = match &profile {
-                    Some(name) => find_profile(path, name)
-                        .and_then(|p| load_spec_with_profile(path, Some(&p), &set)),
-                    None => load_spec(path, &set),
-                };
+                let resolved = load_with_profile(path, profile.as_deref(), &set);
                 match resolved {
                     Ok(resolved) => {
                         println!("ok: {} ({})", path.display(), resolved.experiment.name)
@@ -377,14 +373,11 @@ fn load_with_profile(
     path: &std::path::Path,
     profile: Option<&str>,
     set: &[String],
-) -> Result<ddpm_exp::spec::ResolvedSpec, Failure> {
-    Ok(match profile {
-        Some(name) => {
-            let profile_path = find_profile(path, name)?;
-            load_spec_with_profile(path, Some(&profile_path), set)?
-        }
-        None => load_spec(path, set)?,
-    })
+) -> Result<ddpm_exp::spec::ResolvedSpec, SpecError> {
+    match profile {
+        Some(name) => load_spec_with_profile(path, Some(&find_profile(path, name)?), set),
+        None => load_spec(path, set),
+    }
 }
 
 /// INPUT/report when the one input is a results folder (not a run), else results/report.

@@ -34,27 +34,28 @@ fn spec(dir: &Path) -> PathBuf {
     path
 }
 
-fn start(spec: &Path, out: &Path) -> Child {
+/// `ddpm-exp ARGS` in the background, quietly.
+fn spawn<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) -> Child {
     bin()
-        .arg("run")
-        .arg(spec)
-        .arg("--out")
-        .arg(out)
-        .args(OVERRIDES)
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
 }
 
+fn start(spec: &Path, out: &Path) -> Child {
+    let paths = [spec.as_os_str(), "--out".as_ref(), out.as_os_str()];
+    let overrides = OVERRIDES.iter().map(|a| a.as_ref());
+    spawn(
+        std::iter::once("run".as_ref())
+            .chain(paths)
+            .chain(overrides),
+    )
+}
+
 fn resume(run: &Path) -> Child {
-    bin()
-        .args(["run", "--resume"])
-        .arg(run)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    spawn(["run".as_ref(), "--resume".as_ref(), run.as_os_str()])
 }
 
 /// The one run folder under `out`, once it has its meta.json.

@@ -9,7 +9,7 @@ use super::run_dir::{create_run_dir, lock_run_dir, run_id};
 use super::sampling::draw_samples;
 use super::trainer::{Outcome, TrainState, Trainer, fresh_state};
 use crate::data::{self, ImageSet, Split};
-use crate::device::{backend_name, check_precision, parse_device};
+use crate::device::{backend_name, training_device};
 use crate::error::Failure;
 use crate::record::grid::write_grid;
 use crate::record::meta::{Meta, Status, git_state, now};
@@ -32,8 +32,7 @@ fn train_set(spec: &Experiment) -> Result<ImageSet, Failure> {
 
 /// Starts a new run of `spec` under `out`.
 pub fn start_run(spec: &Experiment, spec_file: &Path, out: &Path) -> Result<RunReport, Failure> {
-    let device = parse_device(&spec.device).map_err(Failure::BadInput)?;
-    check_precision(&device, &spec.device, spec.train.precision).map_err(Failure::BadInput)?;
+    let device = training_device(&spec.device, spec.train.precision).map_err(Failure::BadInput)?;
     let train_set = train_set(spec)?;
     let run_dir = create_run_dir(out, &spec.name, spec.seed).map_err(Failure::Failed)?;
     let _lock = lock_run_dir(&run_dir).map_err(Failure::Failed)?;
@@ -99,8 +98,7 @@ pub fn resume_run(run_dir: &Path) -> Result<RunReport, Failure> {
             outcome: Outcome::Completed,
         });
     }
-    let device = parse_device(&spec.device).map_err(Failure::BadInput)?;
-    check_precision(&device, &spec.device, spec.train.precision).map_err(Failure::BadInput)?;
+    let device = training_device(&spec.device, spec.train.precision).map_err(Failure::BadInput)?;
     let train_set = train_set(&spec)?;
     let fresh = fresh_state(&spec, &device.clone().autodiff());
     let state = match checkpoint::list(run_dir).first() {
