@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use super::CellAction;
 use crate::record::eval_table::{self, read_eval};
-use crate::record::meta::{Meta, Status};
+use crate::record::meta::Status;
+use crate::run::run_dir::current_meta;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SummaryRow {
@@ -29,7 +30,7 @@ pub fn summarise(cell: &str, seed: u64, action: &CellAction, run_dir: Option<&Pa
         steps_per_second: None,
         run_dir: run_dir.map(Path::to_path_buf),
     };
-    let meta = run_dir.and_then(|d| Meta::read(d).ok());
+    let meta = run_dir.and_then(|d| current_meta(d).ok());
     row.status = match (&meta, action) {
         (_, CellAction::Failed(why)) => format!("failed: {why}"),
         (Some(m), _) => match m.status {

@@ -10,6 +10,7 @@ use crate::error::Failure;
 use crate::record::eval_table;
 use crate::record::meta::Meta;
 use crate::record::parquet::read_frame;
+use crate::run::run_dir::current_meta;
 use crate::spec::{Experiment, load_resolved};
 
 /// Files that mark a folder as a run folder (any one of them is enough to try it).
@@ -98,7 +99,7 @@ fn find_run_dirs(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
 
 /// Reads one run folder; the error names the file that is missing or unreadable.
 pub fn read_run(dir: &Path) -> Result<RunRecord, String> {
-    let meta = Meta::read(dir)?;
+    let meta = current_meta(dir)?;
     let spec = load_resolved(&dir.join("spec.yaml")).map_err(|e| e.to_string())?;
     let metrics_path = dir.join("metrics.parquet");
     let metrics = if metrics_path.exists() {

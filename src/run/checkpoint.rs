@@ -1,6 +1,7 @@
 //! Checkpoints: `checkpoints/step_NNNNNNNN/` holding the model, its EMA, the optimiser and a
 //! `state.json`. Each is written into a hidden partial folder, synced, then renamed into
-//! place, so a crash mid-write leaves the previous checkpoint as the newest complete one.
+//! place, so a crash mid-write leaves the previous checkpoint as the newest complete one. Its
+//! `checksums.json` (SHA-256 of every file) is checked before anything is loaded.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -10,9 +11,12 @@ use burn::optim::ModuleOptimizer;
 use serde::{Deserialize, Serialize};
 
 use crate::record::atomic::{sync_dir, sync_file, write_atomic};
+use crate::record::checksum::{verify_manifest, write_manifest};
 
 pub const DIR: &str = "checkpoints";
 const PREFIX: &str = "step_";
+/// A checkpoint's files, all listed with their SHA-256 in its `checksums.json`.
+const FILES: [&str; 4] = ["model.bpk", "ema.bpk", "optimizer.bpk", "state.json"];
 
 /// Everything besides tensors that a resumed run needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,6 +81,7 @@ pub fn save<M: Module + Clone>(
     }
     let json = serde_json::to_string_pretty(state).expect("state serialises");
     write_atomic(&partial.path().join("state.json"), json.as_bytes()).map_err(|e| err(&e))?;
+    write_manifest(partial.path(), &FILES).map_err(|e| err(&e))?;
     if final_dir.exists() {
         fs::remove_dir_all(&final_dir).map_err(|e| err(&e))?;
     }
@@ -121,6 +126,7 @@ pub fn load<M: Module>(
     let at = |file: &str| dir.join(file);
     let err =
         |file: &str, e: &dyn std::fmt::Display| format!("{}: cannot load: {e}", at(file).display());
+    verify_manifest(dir)?;
     let state = read_state(dir)?;
     let model = model
         .try_load_file(at("model.bpk"))
@@ -149,6 +155,7 @@ pub fn read_state(dir: &Path) -> Result<CheckpointState, String> {
 
 /// Loads only the EMA weights of the checkpoint in `dir` into `model`, and its step.
 pub fn load_ema<M: Module>(dir: &Path, model: M) -> Result<(M, CheckpointState), String> {
+    verify_manifest(dir)?;
     let state = read_state(dir)?;
     let path = dir.join("ema.bpk");
     let model = model

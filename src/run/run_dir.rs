@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::record::meta::{Meta, Status};
+
 /// Creates `out/<name>_seed<seed>_<UTC timestamp>` (with `_2`, `_3`… if taken) and returns it.
 /// `create_dir` fails on an existing folder, so two runs started at once never share one.
 pub fn create_run_dir(out: &Path, name: &str, seed: u64) -> Result<PathBuf, String> {
@@ -54,4 +56,30 @@ pub fn lock_run_dir(run_dir: &Path) -> Result<std::fs::File, String> {
             Err(format!("{}: cannot lock: {e}", path.display()))
         }
     }
+}
+
+/// Whether some process holds the run folder now (see `lock_run_dir`).
+pub fn is_held(run_dir: &Path) -> bool {
+    let Ok(file) = std::fs::File::open(run_dir.join(".lock")) else {
+        return false;
+    };
+    matches!(
+        file.try_lock_shared(),
+        Err(std::fs::TryLockError::WouldBlock)
+    )
+}
+
+/// The run's `meta.json` as it is true now: a run recorded as `running` whose process no longer
+/// holds the folder was killed (SIGKILL, power loss) before it could record that, so it reads
+/// as `interrupted`, which is what `--resume` and `ablate` continue.
+pub fn current_meta(run_dir: &Path) -> Result<Meta, String> {
+    let mut meta = Meta::read(run_dir)?;
+    if meta.status == Status::Running && !is_held(run_dir) {
+        meta.status = Status::Interrupted;
+        meta.error = Some(
+            "the process stopped without recording its end (killed, or the machine went down)"
+                .to_string(),
+        );
+    }
+    Ok(meta)
 }

@@ -35,7 +35,23 @@ pub fn start_run(spec: &Experiment, spec_file: &Path, out: &Path) -> Result<RunR
     let device = training_device(&spec.device, spec.train.precision).map_err(Failure::BadInput)?;
     let train_set = train_set(spec)?;
     let run_dir = create_run_dir(out, &spec.name, spec.seed).map_err(Failure::Failed)?;
-    let _lock = lock_run_dir(&run_dir).map_err(Failure::Failed)?;
+    let recorded = lock_run_dir(&run_dir)
+        .map_err(Failure::Failed)
+        .and_then(|lock| Ok((lock, record_start(spec, spec_file, &run_dir)?)));
+    let (_lock, meta) = match recorded {
+        Ok(recorded) => recorded,
+        Err(e) => {
+            // Nothing of this run is recorded yet: leave no half-made folder behind.
+            let _ = std::fs::remove_dir_all(&run_dir);
+            return Err(e);
+        }
+    };
+    let state = fresh_state(spec, &device.clone().autodiff());
+    continue_run(spec, &run_dir, meta, state, &train_set, &device)
+}
+
+/// Writes the new run's `spec.yaml` and its `meta.json` (status running).
+fn record_start(spec: &Experiment, spec_file: &Path, run_dir: &Path) -> Result<Meta, Failure> {
     let yaml = serde_yaml_ng::to_string(spec).expect("spec serialises");
     let write = |name: &str, bytes: &[u8]| {
         crate::record::atomic::write_atomic(&run_dir.join(name), bytes).map_err(|e| {
@@ -48,7 +64,7 @@ pub fn start_run(spec: &Experiment, spec_file: &Path, out: &Path) -> Result<RunR
     write("spec.yaml", yaml.as_bytes())?;
     let (git_sha, git_dirty) = git_state();
     let meta = Meta {
-        run_id: run_id(&run_dir),
+        run_id: run_id(run_dir),
         name: spec.name.clone(),
         spec_file: spec_file.display().to_string(),
         status: Status::Running,
@@ -70,14 +86,13 @@ pub fn start_run(spec: &Experiment, spec_file: &Path, out: &Path) -> Result<RunR
         steps_per_second: None,
         resumed_at_steps: Vec::new(),
     };
-    meta.write(&run_dir).map_err(|e| {
+    meta.write(run_dir).map_err(|e| {
         Failure::Failed(format!(
             "{}: cannot write meta.json: {e}",
             run_dir.display()
         ))
     })?;
-    let state = fresh_state(spec, &device.clone().autodiff());
-    continue_run(spec, &run_dir, meta, state, &train_set, &device)
+    Ok(meta)
 }
 
 /// Continues the run in `run_dir` from its newest checkpoint.
@@ -100,28 +115,15 @@ pub fn resume_run(run_dir: &Path) -> Result<RunReport, Failure> {
     }
     let device = training_device(&spec.device, spec.train.precision).map_err(Failure::BadInput)?;
     let train_set = train_set(&spec)?;
-    let fresh = fresh_state(&spec, &device.clone().autodiff());
-    let state = match checkpoint::list(run_dir).first() {
-        None => fresh,
-        Some((_, dir)) => {
-            let loaded = checkpoint::load(dir, fresh.model, fresh.ema, fresh.optimizer)
-                .map_err(Failure::Failed)?;
-            let step = loaded.state.step;
-            // Rows logged after the checkpoint would be logged again: drop them.
-            let metrics = read_metrics(&run_dir.join("metrics.parquet"))
-                .map_err(Failure::Failed)?
-                .into_iter()
-                .filter(|r| r.step <= step)
-                .collect();
-            TrainState {
-                model: loaded.model,
-                ema: loaded.ema,
-                optimizer: loaded.optimizer,
-                step,
-                metrics,
-                last_loss: loaded.state.last_loss,
-                seconds: 0.0,
-            }
+    let state = match restore(&spec, run_dir, &device) {
+        Ok(state) => state,
+        Err(e) => {
+            // The run cannot go on as recorded: say so in its meta.json, touch nothing else.
+            meta.status = Status::Failed;
+            meta.error = Some(e.clone());
+            meta.ended_at = Some(now());
+            let _ = meta.write(run_dir);
+            return Err(Failure::Failed(e));
         }
     };
     meta.resumed_at_steps.push(state.step);
@@ -129,6 +131,45 @@ pub fn resume_run(run_dir: &Path) -> Result<RunReport, Failure> {
     meta.ended_at = None;
     meta.error = None;
     continue_run(&spec, run_dir, meta, state, &train_set, &device)
+}
+
+/// The training state at the run's newest checkpoint (fresh if it has none), with the metric
+/// rows up to that checkpoint.
+fn restore(
+    spec: &Experiment,
+    run_dir: &Path,
+    device: &burn::prelude::Device,
+) -> Result<TrainState, String> {
+    let fresh = fresh_state(spec, &device.clone().autodiff());
+    let checkpoints = checkpoint::list(run_dir);
+    let Some((_, dir)) = checkpoints.first() else {
+        return Ok(fresh);
+    };
+    let loaded = checkpoint::load(dir, fresh.model, fresh.ema, fresh.optimizer).map_err(|e| {
+        let way_out = match checkpoints.get(1) {
+            Some((step, _)) => format!("to resume from step {step}, the one before"),
+            None => "to start the run again from step 0".to_string(),
+        };
+        format!(
+            "{e}; the checkpoint is damaged: move {} out of checkpoints/ {way_out}",
+            dir.display()
+        )
+    })?;
+    let step = loaded.state.step;
+    // Rows logged after the checkpoint would be logged again: drop them.
+    let metrics = read_metrics(&run_dir.join("metrics.parquet"))?
+        .into_iter()
+        .filter(|r| r.step <= step)
+        .collect();
+    Ok(TrainState {
+        model: loaded.model,
+        ema: loaded.ema,
+        optimizer: loaded.optimizer,
+        step,
+        metrics,
+        last_loss: loaded.state.last_loss,
+        seconds: 0.0,
+    })
 }
 
 fn continue_run(
@@ -152,7 +193,12 @@ fn continue_run(
     meta.write(run_dir)
         .map_err(|e| Failure::Failed(e.to_string()))?;
 
-    let result = trainer.train(&mut state, train_set).and_then(|outcome| {
+    // A panic (a backend out of memory, a bug) still ends with a true meta.json: failed.
+    let trained = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        trainer.train(&mut state, train_set)
+    }))
+    .unwrap_or_else(|panic| Err(format!("training panicked: {}", panic_message(&panic))));
+    let result = trained.and_then(|outcome| {
         if outcome == Outcome::Completed {
             let pixels = draw_samples(&state.ema, spec, &schedule, spec.sample.count, device);
             let (channels, side) = spec.data.dataset.image_shape();
@@ -218,4 +264,12 @@ fn continue_run(
         run_dir: run_dir.to_path_buf(),
         outcome: result.expect("checked above"),
     })
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "no message".to_string())
 }
