@@ -99,6 +99,7 @@ pub fn run_bench(spec: &Experiment, options: &BenchOptions) -> Result<BenchResul
         device: device.clone().autodiff(),
         run_dir: Path::new("."),
         run_id: "bench",
+        quality: None,
     };
     let mut batcher = Batcher::new(&images, batch, spec.data.random_flip, spec.seed);
 

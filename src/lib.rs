@@ -11,6 +11,7 @@ pub mod device;
 pub mod diffusion;
 pub mod error;
 pub mod model;
+pub mod quality;
 pub mod record;
 pub mod report;
 pub mod rng;

@@ -8,10 +8,12 @@ use clap::{Parser, Subcommand};
 use ddpm_exp::ablate::run_ablation;
 use ddpm_exp::bench::{BenchOptions, run_bench};
 use ddpm_exp::error::{EXIT_DIVERGED, EXIT_INTERRUPTED, Failure};
+use ddpm_exp::quality::score::IS_SPLITS;
 use ddpm_exp::record::schedule_table::write_schedule;
 use ddpm_exp::report::model_figures::ModelFigureSettings;
 use ddpm_exp::report::{ReportOptions, make_report};
 use ddpm_exp::run::evaluate::eval_nll;
+use ddpm_exp::run::quality::{eval_quality, quality_table};
 use ddpm_exp::run::{Outcome, resume_run, start_run};
 use ddpm_exp::spec::{SpecError, find_profile, load_spec, load_spec_with_profile};
 
@@ -115,6 +117,12 @@ enum Command {
         /// Held-out images to use (default: the spec's `eval.nll_images`; 0 = all).
         #[arg(long)]
         images: Option<usize>,
+        /// FID, IS and KID (through the dataset's own classifier, trained once and cached).
+        #[arg(long)]
+        quality: bool,
+        /// Samples to score (default: the spec's `eval.quality_samples`).
+        #[arg(long)]
+        samples: Option<usize>,
     },
     /// Check specs without running them.
     Validate {
@@ -239,15 +247,33 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
             run_dir,
             nll,
             images,
+            quality,
+            samples,
         } => {
-            if !nll {
-                return Err(Failure::BadInput("nothing to evaluate: pass --nll".into()));
+            if !nll && !quality {
+                return Err(Failure::BadInput(
+                    "nothing to evaluate: pass --nll and/or --quality".into(),
+                ));
             }
-            let report = eval_nll(&run_dir, images)?;
-            println!(
-                "test NLL {:.4} bits/dim (L_T {:.2e}) on {} images at step {}",
-                report.total_bits_per_dim, report.prior_bits_per_dim, report.images, report.step
-            );
+            if samples.is_some_and(|n| n < IS_SPLITS) {
+                return Err(Failure::BadInput(format!(
+                    "--samples: the Inception Score is taken over {IS_SPLITS} splits, so at least {IS_SPLITS} samples"
+                )));
+            }
+            if nll {
+                let report = eval_nll(&run_dir, images)?;
+                println!(
+                    "test NLL {:.4} bits/dim (L_T {:.2e}) on {} images at step {}",
+                    report.total_bits_per_dim,
+                    report.prior_bits_per_dim,
+                    report.images,
+                    report.step
+                );
+            }
+            if quality {
+                let r = eval_quality(&run_dir, samples)?;
+                println!("{}", quality_table(&r));
+            }
             Ok(0)
         }
         Command::Validate {

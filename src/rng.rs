@@ -23,6 +23,10 @@ pub enum Stream {
     Sampling = 6,
     /// Evaluation of the bound: the q(x_t|x_0) noise of every t.
     Evaluation = 7,
+    /// Sample-quality evaluation: the samples scored (block 0) and KID's subsets (block 1).
+    Quality = 8,
+    /// The feature network of the quality scores: its initialisation and dropout-free training.
+    FeatureNet = 9,
 }
 
 /// A stream of `seed` for `purpose`, at its beginning.

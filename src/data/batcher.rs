@@ -47,18 +47,25 @@ impl<'a> Batcher<'a> {
         self.epoch_cache.as_ref().unwrap()
     }
 
+    /// (index, flipped) of every example of the batch used at 0-based `step`.
+    fn examples(&mut self, step: u64) -> Vec<(usize, bool)> {
+        let n = self.set.len() as u64;
+        (0..self.batch_size as u64)
+            .map(|j| {
+                let global = step * self.batch_size as u64 + j;
+                let (epoch, pos) = (global / n, (global % n) as usize);
+                let (_, order, flips) = self.epoch(epoch);
+                (order[pos], flips[pos])
+            })
+            .collect()
+    }
+
     /// The pixels of the batch used at 0-based `step`, flattened [batch, c, h, w].
     pub fn batch_pixels(&mut self, step: u64) -> Vec<f32> {
-        let n = self.set.len() as u64;
         let (w, image_len) = (self.set.width, self.set.image_len());
         let mut out = Vec::with_capacity(self.batch_size * image_len);
-        for j in 0..self.batch_size as u64 {
-            let global = step * self.batch_size as u64 + j;
-            let (epoch, pos) = (global / n, (global % n) as usize);
-            let set = self.set;
-            let (_, order, flips) = self.epoch(epoch);
-            let (index, flip) = (order[pos], flips[pos]);
-            let image = set.image(index);
+        for (index, flip) in self.examples(step) {
+            let image = self.set.image(index);
             if flip {
                 out.extend(image.chunks_exact(w).flat_map(|row| row.iter().rev()));
             } else {
@@ -66,6 +73,15 @@ impl<'a> Batcher<'a> {
             }
         }
         out
+    }
+
+    /// The labels of the batch used at 0-based `step`, in the order of `batch_pixels`.
+    pub fn batch_labels(&mut self, step: u64) -> Vec<u8> {
+        let labels = &self.set.labels;
+        self.examples(step)
+            .into_iter()
+            .map(|(i, _)| labels[i])
+            .collect()
     }
 
     /// The batch of `step` as a tensor [batch, c, h, w] on `device`.

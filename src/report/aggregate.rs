@@ -18,7 +18,16 @@ pub const FINAL_LOSS: &str = "final_loss";
 pub const TEST_NLL: &str = "nll_bpd";
 
 /// Eval totals that are not scores to compare (they describe the evaluation itself).
-const NOT_A_SCORE: [&str; 2] = ["prior_bpd", "nll_images"];
+const NOT_A_SCORE: [&str; 3] = ["prior_bpd", "nll_images", "quality_images"];
+/// Eval rows that describe a score rather than being one: its spread over IS splits and KID
+/// subsets, and the feature network's accuracy (names carry the network: "kid_std (…)").
+const DESCRIBES_A_SCORE: [&str; 3] = ["is_std (", "kid_std (", "accuracy ("];
+/// Quality rows of held-out real images: the yardstick, not a score of the run.
+const YARDSTICK_SPLIT: &str = "test vs train";
+
+fn is_score(name: &str) -> bool {
+    !NOT_A_SCORE.contains(&name) && !DESCRIBES_A_SCORE.iter().any(|p| name.starts_with(p))
+}
 
 /// What one run contributes to the table.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,7 +114,11 @@ fn newest_totals_polars(eval: &DataFrame) -> Result<BTreeMap<String, f64>, Polar
     let out = eval
         .clone()
         .lazy()
-        .filter(col("t").is_null())
+        .filter(
+            col("t")
+                .is_null()
+                .and(col("split").neq(lit(YARDSTICK_SPLIT))),
+        )
         .sort(["step"], SortMultipleOptions::default())
         .group_by([col("name")])
         .agg([col("value").last()])
@@ -130,7 +143,7 @@ pub fn run_values(run: &RunRecord) -> Result<RunValues, String> {
         if let Some(eval) = &run.eval {
             let scores = newest_totals(eval)?
                 .into_iter()
-                .filter(|(name, _)| !NOT_A_SCORE.contains(&name.as_str()));
+                .filter(|(name, _)| is_score(name));
             values.extend(scores);
         }
     }

@@ -24,7 +24,13 @@ pub fn heading(key: &str) -> String {
     match key {
         FINAL_LOSS => "final train loss".into(),
         TEST_NLL => "test NLL (bits/dim)".into(),
-        other => other.to_string(),
+        // Quality scores keep their network's name: "fid (digits-classifier)" → "FID (…)".
+        other => match other.split_once(" (") {
+            Some((score @ ("fid" | "is" | "kid"), net)) => {
+                format!("{} ({net}", score.to_uppercase())
+            }
+            _ => other.to_string(),
+        },
     }
 }
 
@@ -33,6 +39,8 @@ fn digits(key: &str) -> usize {
     match key {
         FINAL_LOSS => 4,
         TEST_NLL => 3,
+        // KID of good samples is a few thousandths.
+        k if k.starts_with("kid (") => 4,
         _ => 2,
     }
 }

@@ -127,6 +127,12 @@ pub fn eval_nll(run_dir: &Path, images: Option<usize>) -> Result<NllReport, Fail
     if let Some(n) = images {
         spec.eval.nll_images = n;
     }
+    let (model, step, device) = newest_ema(run_dir, &spec)?;
+    record_nll(&model, &spec, run_dir, step, &device)
+}
+
+/// The EMA weights of the run's newest checkpoint, its step, and the device they are on.
+pub fn newest_ema(run_dir: &Path, spec: &Experiment) -> Result<(UNet, u64, Device), Failure> {
     let device = parse_device(&spec.device).map_err(Failure::BadInput)?;
     let Some((_, dir)) = checkpoint::list(run_dir).into_iter().next() else {
         return Err(Failure::BadInput(format!(
@@ -136,5 +142,5 @@ pub fn eval_nll(run_dir: &Path, images: Option<usize>) -> Result<NllReport, Fail
     };
     let (model, state) =
         checkpoint::load_ema(&dir, spec.unet_config().init(&device)).map_err(Failure::Failed)?;
-    record_nll(&model, &spec, run_dir, state.step, &device)
+    Ok((model, state.step, device))
 }

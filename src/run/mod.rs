@@ -6,6 +6,7 @@ pub mod evaluate;
 pub mod grad_clip;
 pub mod interrupt;
 pub mod progress;
+pub mod quality;
 pub mod run_dir;
 pub mod sampling;
 pub mod schedule_lr;

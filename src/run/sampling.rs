@@ -1,6 +1,7 @@
 //! Drawing samples from a trained model's EMA weights, with progress.
 
 use burn::prelude::*;
+use rand_chacha::ChaCha8Rng;
 
 use super::progress::Progress;
 use crate::diffusion::{AncestralSampler, DiffusionSchedule};
@@ -18,19 +19,32 @@ pub fn draw_samples(
     count: usize,
     device: &Device,
 ) -> Vec<f32> {
+    let mut rng = stream(spec.seed, Stream::Sampling);
+    draw_samples_from(model, spec, schedule, count, device, &mut rng, "sampling")
+}
+
+/// `count` samples drawn with `rng` (which goes on where they left it), in one batch.
+pub fn draw_samples_from(
+    model: &UNet,
+    spec: &Experiment,
+    schedule: &DiffusionSchedule,
+    count: usize,
+    device: &Device,
+    rng: &mut ChaCha8Rng,
+    label: &str,
+) -> Vec<f32> {
     let (channels, side) = spec.data.dataset.image_shape();
     let sampler = AncestralSampler {
         schedule,
         objective: spec.objective(),
         clip_x0: spec.sample.clip_x0,
     };
-    let mut rng = stream(spec.seed, Stream::Sampling);
     let t_max = schedule.timesteps() as u64;
-    let mut progress = Progress::new(&format!("{}: sampling", spec.name), 0, t_max);
+    let mut progress = Progress::new(&format!("{}: {label}", spec.name), 0, t_max);
     let x0 = sampler.sample(
         [count, channels, side, side],
         device,
-        &mut rng,
+        rng,
         |x, t| model.forward(x, &vec![t; count]),
         |t| progress.update(t_max - t as u64 + 1, ""),
     );

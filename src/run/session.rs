@@ -5,12 +5,14 @@ use std::path::{Path, PathBuf};
 
 use super::checkpoint;
 use super::evaluate::record_nll;
+use super::quality::{one_line_summary, record_quality};
 use super::run_dir::{create_run_dir, lock_run_dir, run_id};
 use super::sampling::draw_samples;
-use super::trainer::{Outcome, TrainState, Trainer, fresh_state};
+use super::trainer::{Outcome, QualityEval, TrainState, Trainer, fresh_state};
 use crate::data::{self, ImageSet, Split};
 use crate::device::{backend_name, training_device};
 use crate::error::Failure;
+use crate::quality::cache::{cache_root, load_or_train};
 use crate::record::grid::write_grid;
 use crate::record::meta::{Meta, Status, git_state, now};
 use crate::record::metrics::read_metrics;
@@ -182,6 +184,24 @@ fn continue_run(
 ) -> Result<RunReport, Failure> {
     let schedule = spec.schedule();
     let id = run_id(run_dir);
+    let wants_quality = spec.eval.quality_every > 0 || spec.eval.quality_at_end;
+    let scorer = if wants_quality {
+        Some(
+            load_or_train(
+                spec.data.dataset,
+                spec.data.dir.as_deref(),
+                &cache_root(),
+                device,
+            )
+            .map_err(Failure::Failed)?,
+        )
+    } else {
+        None
+    };
+    let quality = scorer.as_ref().map(|scorer| QualityEval {
+        scorer,
+        device: device.clone(),
+    });
     let trainer = Trainer {
         spec,
         schedule: &schedule,
@@ -189,6 +209,7 @@ fn continue_run(
         device: device.clone().autodiff(),
         run_dir,
         run_id: &id,
+        quality: quality.as_ref(),
     };
     meta.write(run_dir)
         .map_err(|e| Failure::Failed(e.to_string()))?;
@@ -209,6 +230,24 @@ fn continue_run(
                 channels,
                 side,
             )?;
+            let every = spec.eval.quality_every;
+            let scored_last_step = every > 0 && state.step % every == 0;
+            if let Some(scorer) = &scorer
+                && spec.eval.quality_at_end
+                && !scored_last_step
+            {
+                let report = record_quality(
+                    &state.ema,
+                    spec,
+                    scorer,
+                    run_dir,
+                    state.step,
+                    spec.eval.quality_samples,
+                    device,
+                )
+                .map_err(|e| e.to_string())?;
+                eprintln!("{}", one_line_summary(&spec.name, &report));
+            }
             if spec.eval.nll_at_end {
                 let nll = record_nll(&state.ema, spec, run_dir, state.step, device)
                     .map_err(|e| e.to_string())?;

@@ -13,10 +13,12 @@ use super::ema::ema_update;
 use super::grad_clip::clip_global_norm;
 use super::interrupt;
 use super::progress::Progress;
+use super::quality::{one_line_summary, record_quality};
 use super::schedule_lr::warmup_lr;
 use crate::data::{Batcher, ImageSet};
 use crate::diffusion::{DiffusionSchedule, Objective, StepCoefficients};
 use crate::model::{UNet, forward_at};
+use crate::quality::cache::Scorer;
 use crate::record::MetricRow;
 use crate::record::metrics::write_metrics;
 use crate::rng::{Stream, normal_tensor, stream, stream_at};
@@ -141,6 +143,15 @@ pub struct Trainer<'a> {
     pub device: Device,
     pub run_dir: &'a Path,
     pub run_id: &'a str,
+    /// FID / IS / KID every `eval.quality_every` steps, when the spec asks for it.
+    pub quality: Option<&'a QualityEval<'a>>,
+}
+
+/// What the trainer needs to score its EMA weights during training.
+pub struct QualityEval<'a> {
+    pub scorer: &'a Scorer,
+    /// The plain (non-autodiff) device the EMA weights live on.
+    pub device: Device,
 }
 
 impl Trainer<'_> {
@@ -164,6 +175,21 @@ impl Trainer<'_> {
             &ckpt,
             self.spec.train.keep_checkpoints,
         )?;
+        Ok(())
+    }
+
+    fn record_quality(&self, state: &TrainState, quality: &QualityEval) -> Result<(), String> {
+        let report = record_quality(
+            &state.ema,
+            self.spec,
+            quality.scorer,
+            self.run_dir,
+            state.step,
+            self.spec.eval.quality_samples,
+            &quality.device,
+        )
+        .map_err(|e| e.to_string())?;
+        eprintln!("{}", one_line_summary(&self.spec.name, &report));
         Ok(())
     }
 
@@ -332,6 +358,15 @@ impl Trainer<'_> {
                 for (name, value) in logged {
                     state.metrics.push(MetricRow::train(done, &name, value));
                 }
+            }
+            let every = spec.eval.quality_every;
+            if let Some(quality) = self.quality
+                && every > 0
+                && done % every == 0
+            {
+                // Before the checkpoint: a kill during the evaluation resumes from the previous
+                // checkpoint and evaluates this step again (its rows replace any partial ones).
+                self.record_quality(state, quality)?;
             }
             if done % spec.train.checkpoint_every == 0 || done == total {
                 self.checkpoint(state)?;

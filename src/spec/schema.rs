@@ -216,6 +216,13 @@ pub struct EvalSpec {
     pub nll_images: usize,
     /// Images per forward pass during evaluation.
     pub batch_size: usize,
+    /// Samples drawn for FID / IS / KID (`eval --quality`, and the two below).
+    pub quality_samples: usize,
+    /// Score the EMA weights every this many steps during training (0 = never); a multiple
+    /// of `train.checkpoint_every`, so each score has the checkpoint that gave it.
+    pub quality_every: u64,
+    /// Score the final EMA weights when training ends.
+    pub quality_at_end: bool,
 }
 
 impl Default for EvalSpec {
@@ -224,6 +231,9 @@ impl Default for EvalSpec {
             nll_at_end: false,
             nll_images: 0,
             batch_size: 128,
+            quality_samples: 1000,
+            quality_every: 0,
+            quality_at_end: false,
         }
     }
 }

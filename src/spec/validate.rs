@@ -141,6 +141,26 @@ pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
     if e.eval.batch_size == 0 {
         bad("eval.batch_size", "must be at least 1".into());
     }
+    let every = e.eval.quality_every;
+    if every > 0 && e.train.checkpoint_every > 0 && every % e.train.checkpoint_every != 0 {
+        bad(
+            "eval.quality_every",
+            format!(
+                "must be a multiple of train.checkpoint_every ({}), so every score has its checkpoint; got {every}",
+                e.train.checkpoint_every
+            ),
+        );
+    }
+    let splits = crate::quality::score::IS_SPLITS;
+    if e.eval.quality_samples < splits {
+        bad(
+            "eval.quality_samples",
+            format!(
+                "the Inception Score is taken over {splits} splits: need at least {splits} samples, got {}",
+                e.eval.quality_samples
+            ),
+        );
+    }
     if e.sample.count == 0 {
         bad("sample.count", "must be at least 1".into());
     }

@@ -1,0 +1,238 @@
+//! The trained feature network of a dataset and the statistics of its training split, made
+//! once and kept in `<cache>/<dataset>-classifier-<key>/`, where the key is a SHA-256 of the
+//! data's pixels and labels, the training settings and the network's version: other data or
+//! settings get another folder, and a damaged file fails its checksum instead of being used.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::extract::extract;
+use super::feature_net::{FEATURES, FeatureNet};
+use super::training::{TrainSettings, accuracy, train_feature_net};
+use super::{FeatureStats, Features};
+use crate::data::{self, DatasetName, ImageSet, Split};
+use crate::record::atomic::write_atomic;
+use crate::record::checksum::{verify_manifest, write_manifest};
+
+/// Bump when the network or its training changes: old caches are then not reused.
+const VERSION: u32 = 1;
+/// Training images kept as KID's reference set (FID uses the statistics of all of them).
+const KID_REFERENCE: usize = 10_000;
+const FILES: [&str; 4] = [
+    "net.bpk",
+    "info.json",
+    "reference.json",
+    "reference_features.f32",
+];
+
+/// What a cached feature network is, as recorded beside it and shown with its scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureNetInfo {
+    /// The name the scores carry, e.g. "digits-classifier".
+    pub name: String,
+    pub dataset: DatasetName,
+    pub version: u32,
+    pub settings: TrainSettings,
+    pub data_sha256: String,
+    pub test_accuracy: f64,
+    pub test_images: usize,
+    pub train_images: usize,
+    pub train_seconds: f64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ReferenceStats {
+    count: usize,
+    mean: Vec<f64>,
+    cov: Vec<f64>,
+}
+
+/// A feature network ready to score images, with the reference set it compares them to.
+pub struct Scorer {
+    pub info: FeatureNetInfo,
+    pub dir: PathBuf,
+    pub net: FeatureNet,
+    /// Mean and covariance of the training split's features.
+    pub reference: FeatureStats,
+    /// Features of the first training images, for KID.
+    pub reference_features: Features,
+}
+
+/// Where feature networks are cached: `$DDPM_EXP_CACHE`, else `results/feature-nets`.
+pub fn cache_root() -> PathBuf {
+    std::env::var_os("DDPM_EXP_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("results/feature-nets"))
+}
+
+fn dataset_name(dataset: DatasetName) -> String {
+    serde_json::to_value(dataset)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn data_digest(train: &ImageSet, test: &ImageSet) -> String {
+    let mut hasher = Sha256::new();
+    for set in [train, test] {
+        hasher.update((set.len() as u64).to_le_bytes());
+        for v in &set.pixels {
+            hasher.update(v.to_le_bytes());
+        }
+        hasher.update(&set.labels);
+    }
+    hex(&hasher.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The scorer for `dataset`: loaded from the cache, or trained and cached first.
+pub fn load_or_train(
+    dataset: DatasetName,
+    data_dir: Option<&Path>,
+    root: &Path,
+    device: &Device,
+) -> Result<Scorer, String> {
+    let train = data::load(dataset, data_dir, Split::Train).map_err(|e| e.to_string())?;
+    let test = data::load(dataset, data_dir, Split::Test).map_err(|e| e.to_string())?;
+    let settings = TrainSettings::for_dataset(dataset);
+    let data_sha256 = data_digest(&train, &test);
+    let key = {
+        let mut h = Sha256::new();
+        h.update(format!(
+            "{VERSION}{}",
+            serde_json::to_string(&settings).unwrap()
+        ));
+        h.update(&data_sha256);
+        hex(&h.finalize())
+    };
+    let name = format!("{}-classifier", dataset_name(dataset));
+    let dir = root.join(format!("{name}-{}", &key[..12]));
+    if !dir.exists() {
+        build(
+            &dir,
+            &name,
+            dataset,
+            &settings,
+            data_sha256,
+            &train,
+            &test,
+            device,
+        )?;
+    }
+    load(&dir, train.channels, device)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build(
+    dir: &Path,
+    name: &str,
+    dataset: DatasetName,
+    settings: &TrainSettings,
+    data_sha256: String,
+    train: &ImageSet,
+    test: &ImageSet,
+    device: &Device,
+) -> Result<(), String> {
+    let root = dir.parent().expect("cache folder has a parent");
+    let err = |e: &dyn std::fmt::Display| format!("{}: cannot write: {e}", dir.display());
+    std::fs::create_dir_all(root).map_err(|e| err(&e))?;
+    eprintln!(
+        "{name}: training the feature network once ({} steps on {} images); cached in {}",
+        settings.steps,
+        train.len(),
+        dir.display()
+    );
+    let started = Instant::now();
+    let net = train_feature_net(train, settings, name, device);
+    let train_seconds = started.elapsed().as_secs_f64();
+    let test_accuracy = accuracy(&net, test, 256, device);
+    let shape = [train.channels, train.height, train.width];
+    let (features, _) = extract(&net, &train.pixels, shape, 256, device);
+    let stats = FeatureStats::of(&features)?;
+    let info = FeatureNetInfo {
+        name: name.to_string(),
+        dataset,
+        version: VERSION,
+        settings: settings.clone(),
+        data_sha256,
+        test_accuracy,
+        test_images: test.len(),
+        train_images: train.len(),
+        train_seconds,
+    };
+    // Written into a temporary folder and renamed, so a crash never leaves half a cache.
+    let partial = tempfile::Builder::new()
+        .prefix(".partial-")
+        .tempdir_in(root)
+        .map_err(|e| err(&e))?;
+    let at = |f: &str| partial.path().join(f);
+    net.clone().save_file(at("net.bpk")).map_err(|e| err(&e))?;
+    write_atomic(&at("info.json"), pretty(&info).as_bytes()).map_err(|e| err(&e))?;
+    let reference = ReferenceStats {
+        count: stats.count,
+        mean: stats.mean.iter().copied().collect(),
+        cov: stats.cov.iter().copied().collect(),
+    };
+    write_atomic(&at("reference.json"), pretty(&reference).as_bytes()).map_err(|e| err(&e))?;
+    let kept = features.rows().min(KID_REFERENCE) * FEATURES;
+    let raw: Vec<u8> = features.values[..kept]
+        .iter()
+        .flat_map(|&v| (v as f32).to_le_bytes())
+        .collect();
+    write_atomic(&at("reference_features.f32"), &raw).map_err(|e| err(&e))?;
+    write_manifest(partial.path(), &FILES).map_err(|e| err(&e))?;
+    match std::fs::rename(partial.path(), dir) {
+        Ok(()) => {
+            let _ = partial.keep();
+            Ok(())
+        }
+        // Another process cached the same network first: theirs is as good as ours.
+        Err(_) if dir.exists() => Ok(()),
+        Err(e) => Err(err(&e)),
+    }
+}
+
+fn pretty<T: Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).expect("serialises")
+}
+
+fn load(dir: &Path, channels: usize, device: &Device) -> Result<Scorer, String> {
+    verify_manifest(dir)?;
+    let read = |f: &str| {
+        std::fs::read(dir.join(f))
+            .map_err(|e| format!("{}: cannot read: {e}", dir.join(f).display()))
+    };
+    let parse_err = |f: &str, e: serde_json::Error| format!("{}: {e}", dir.join(f).display());
+    let info: FeatureNetInfo =
+        serde_json::from_slice(&read("info.json")?).map_err(|e| parse_err("info.json", e))?;
+    let stats: ReferenceStats = serde_json::from_slice(&read("reference.json")?)
+        .map_err(|e| parse_err("reference.json", e))?;
+    let raw = read("reference_features.f32")?;
+    let values: Vec<f64> = raw
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64)
+        .collect();
+    let net = FeatureNet::new(channels, device)
+        .try_load_file(dir.join("net.bpk"))
+        .map_err(|e| format!("{}: cannot load: {e}", dir.join("net.bpk").display()))?;
+    let d = stats.mean.len();
+    Ok(Scorer {
+        info,
+        dir: dir.to_path_buf(),
+        net,
+        reference: FeatureStats {
+            mean: nalgebra::DVector::from_vec(stats.mean),
+            cov: nalgebra::DMatrix::from_vec(d, d, stats.cov),
+            count: stats.count,
+        },
+        reference_features: Features::new(FEATURES, values),
+    })
+}

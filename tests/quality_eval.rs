@@ -1,0 +1,177 @@
+//! The quality scores end to end on the embedded digits: the feature network is trained once,
+//! cached with checksums and reused; it tells real digits from noise; `eval --quality` and a
+//! spec's `eval.quality_every` record named scores in eval.parquet.
+
+use std::fs;
+use std::path::Path;
+use std::time::Instant;
+
+mod common;
+use common::{assert_success, bin, last_line, tiny_yaml};
+
+use ddpm_exp::data::{self, DatasetName, Split};
+use ddpm_exp::quality::cache::load_or_train;
+use ddpm_exp::quality::score::score_images;
+use ddpm_exp::record::eval_table::read_eval;
+use rand::{RngExt, SeedableRng};
+
+const NET: &str = "digits-classifier";
+
+fn check_feature_net(cache: &Path) {
+    let device = common::device();
+    let scorer = load_or_train(DatasetName::Digits, None, cache, &device).unwrap();
+    assert_eq!(scorer.info.name, NET);
+    assert!(
+        scorer.info.test_accuracy > 0.9,
+        "test accuracy {}",
+        scorer.info.test_accuracy
+    );
+    assert!(scorer.dir.join("checksums.json").is_file());
+
+    // Cached: the second call trains nothing and gives the same network and reference.
+    let started = Instant::now();
+    let again = load_or_train(DatasetName::Digits, None, cache, &device).unwrap();
+    assert_eq!(again.info, scorer.info);
+    assert_eq!(again.reference, scorer.reference);
+    assert!(started.elapsed().as_secs_f64() < scorer.info.train_seconds);
+
+    // Real held-out digits score far better than uniform noise.
+    let test = data::load(DatasetName::Digits, None, Split::Test).unwrap();
+    let n = 200;
+    let real = &test.pixels[..n * 64];
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let noise: Vec<f32> = (0..n * 64).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let real = score_images(&scorer, real, [1, 8, 8], 0, &device).unwrap();
+    let noise = score_images(&scorer, &noise, [1, 8, 8], 0, &device).unwrap();
+    assert!(
+        real.fid * 5.0 < noise.fid,
+        "FID real {} noise {}",
+        real.fid,
+        noise.fid
+    );
+    assert!(real.kid_mean < noise.kid_mean);
+    assert!(
+        real.is_mean > 5.0 && real.is_mean > noise.is_mean,
+        "IS real {} noise {}",
+        real.is_mean,
+        noise.is_mean
+    );
+
+    // A damaged cache file is refused by name, not used.
+    let net_file = scorer.dir.join("net.bpk");
+    let mut bytes = fs::read(&net_file).unwrap();
+    let last = bytes.len() - 100;
+    bytes[last] ^= 0xff;
+    fs::write(&net_file, &bytes).unwrap();
+    let error = load_or_train(DatasetName::Digits, None, cache, &device)
+        .err()
+        .unwrap();
+    assert!(error.contains("net.bpk"), "{error}");
+    bytes[last] ^= 0xff;
+    fs::write(&net_file, &bytes).unwrap();
+}
+
+fn rows(run: &Path, split: &str, name: &str) -> Vec<(u64, f64)> {
+    read_eval(&run.join("eval.parquet"))
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.split == split && r.name == name)
+        .map(|r| (r.step, r.value))
+        .collect()
+}
+
+fn check_cli(dir: &Path, cache: &Path) {
+    let spec = dir.join("tiny.yaml");
+    fs::write(&spec, tiny_yaml()).unwrap();
+    // Scored at every checkpoint (steps 4, 8, 12) during training, 40 samples each.
+    let output = bin()
+        .env("DDPM_EXP_CACHE", cache)
+        .arg("run")
+        .arg(&spec)
+        .args(["--out"])
+        .arg(dir.join("results"))
+        .args([
+            "--set",
+            "eval.quality_every=4",
+            "--set",
+            "eval.quality_samples=40",
+        ])
+        .output()
+        .unwrap();
+    assert_success(&output);
+    let run = last_line(&output);
+    let fid = format!("fid ({NET})");
+    let during: Vec<u64> = rows(&run, "samples vs train", &fid)
+        .iter()
+        .map(|r| r.0)
+        .collect();
+    assert_eq!(during, [4, 8, 12]);
+
+    let output = bin()
+        .env("DDPM_EXP_CACHE", cache)
+        .args(["eval", "--quality", "--samples", "30"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert_success(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("FID (digits-classifier)"), "{stdout}");
+    // Re-scoring step 12 with 30 samples replaced its rows instead of adding to them.
+    assert_eq!(
+        rows(&run, "samples vs train", "quality_images"),
+        [(4, 40.0), (8, 40.0), (12, 30.0)]
+    );
+    let samples = rows(&run, "samples vs train", &fid)[2].1;
+    let held_out = rows(&run, "test vs train", &fid)[2].1;
+    assert!(
+        held_out < samples,
+        "12 steps of training beat real digits? {samples} vs {held_out}"
+    );
+    let accuracy = rows(&run, "test", &format!("accuracy ({NET})"));
+    assert!(accuracy[0].1 > 0.9);
+
+    // The report's table carries the run's scores, not their spreads or the yardstick.
+    let report = dir.join("report");
+    let output = bin()
+        .arg("report")
+        .arg(&run)
+        .arg("--out")
+        .arg(&report)
+        .arg("--no-samples")
+        .output()
+        .unwrap();
+    assert_success(&output);
+    let table = fs::read_to_string(report.join("table.md")).unwrap();
+    let header = table
+        .lines()
+        .find(|l| l.contains("cell"))
+        .unwrap_or_default();
+    assert!(header.contains("FID (digits-classifier)"), "{table}");
+    assert!(header.contains("KID (digits-classifier)"), "{table}");
+    assert!(
+        !header.contains("kid_std") && !header.contains("accuracy"),
+        "{table}"
+    );
+    let fid_column = header
+        .split('|')
+        .position(|c| c.trim() == "FID (digits-classifier)")
+        .unwrap();
+    let row = table.lines().find(|l| l.contains("tiny")).unwrap();
+    let shown = row.split('|').nth(fid_column).unwrap().trim().to_string();
+    assert_eq!(shown, format!("{samples:.2}"), "{table}");
+
+    let output = bin()
+        .args(["eval", "--quality", "--samples", "5"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn feature_network_and_quality_scores_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    check_feature_net(&cache);
+    check_cli(dir.path(), &cache);
+}
