@@ -151,7 +151,11 @@ fn sigkill_at_random_moments_then_resume_ends_like_the_uninterrupted_run() {
     // Kill points, seeded: once the checkpoint of a drawn step exists, wait a drawn 0–25 ms
     // (so kills land mid-step, mid-checkpoint or mid-flush), then SIGKILL and resume.
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-    let mut targets: Vec<u64> = (0..4).map(|_| 5 * rng.random_range(1..12u64)).collect();
+    // Six distinct checkpoints of the eleven (5, 10, …, 55), so every kill is a new moment.
+    let mut targets: Vec<u64> = rand::seq::index::sample(&mut rng, 11, 6)
+        .into_iter()
+        .map(|i| 5 * (i as u64 + 1))
+        .collect();
     targets.sort();
     let out = dir.path().join("killed");
     let mut child = start(&spec, &out);
@@ -182,7 +186,7 @@ fn sigkill_at_random_moments_then_resume_ends_like_the_uninterrupted_run() {
     }
     let status = child.wait().unwrap();
     assert!(status.success(), "final resume failed");
-    assert!(kills.len() >= 2, "too few kills landed: {kills:?}");
+    assert!(kills.len() >= 4, "too few kills landed: {kills:?}");
     eprintln!(
         "killed {} times (after checkpoint, newest on disk): {kills:?}; test {:?}",
         kills.len(),
