@@ -12,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TORCH_VERSION=2.11.0
+TORCHVISION_VERSION=0.26.0 # the release built against torch 2.11.0
+PYTORCH_FID_VERSION=0.3.0
 VENV=.venv-tch
 
 installed() {
@@ -33,6 +35,12 @@ ln -sfn "$torch_dir" "$VENV/libtorch"
 
 if [ "${1:-}" = test ]; then
     shift
+    # tests/inception_fid.rs compares our Inception-v3 with pytorch-fid's own code.
+    if ! "$VENV/bin/python" -c 'import pytorch_fid, torchvision' 2>/dev/null; then
+        echo "setup-tch: installing pytorch-fid==$PYTORCH_FID_VERSION, torchvision==$TORCHVISION_VERSION (test reference)" >&2
+        "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+            "torchvision==$TORCHVISION_VERSION" "pytorch-fid==$PYTORCH_FID_VERSION"
+    fi
     exec cargo test --release --features tch "$@"
 fi
 cargo build --release --features tch "$@"

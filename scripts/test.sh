@@ -10,4 +10,5 @@ cd "$(dirname "$0")/.."
 scripts/setup-tch.sh test "$@"
 DDPM_TEST_DEVICE=libtorch-cpu scripts/setup-tch.sh test \
     --test device_cli --test cli_run --test interrupt_resume --test model_shape \
-    --test objective_grid --test bound_math --test report_cli --test quality_eval "$@"
+    --test objective_grid --test bound_math --test report_cli --test quality_eval \
+    --test inception_fid "$@"

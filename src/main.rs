@@ -123,6 +123,9 @@ enum Command {
         /// Samples to score (default: the spec's `eval.quality_samples`).
         #[arg(long)]
         samples: Option<usize>,
+        /// pytorch-fid's Inception weights file: also Inception FID / IS / KID.
+        #[arg(long, value_name = "WEIGHTS.pth", requires = "quality")]
+        inception: Option<PathBuf>,
     },
     /// Check specs without running them.
     Validate {
@@ -249,6 +252,7 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
             images,
             quality,
             samples,
+            inception,
         } => {
             if !nll && !quality {
                 return Err(Failure::BadInput(
@@ -271,7 +275,7 @@ fn dispatch(command: Command) -> Result<i32, Failure> {
                 );
             }
             if quality {
-                let r = eval_quality(&run_dir, samples)?;
+                let r = eval_quality(&run_dir, samples, inception.as_deref())?;
                 println!("{}", quality_table(&r));
             }
             Ok(0)

@@ -10,7 +10,7 @@ mod common;
 use common::{assert_success, bin, last_line, tiny_yaml};
 
 use ddpm_exp::data::{self, DatasetName, Split};
-use ddpm_exp::quality::cache::load_or_train;
+use ddpm_exp::quality::cache::{load_or_train, read_info};
 use ddpm_exp::quality::score::score_images;
 use ddpm_exp::record::eval_table::read_eval;
 use rand::{RngExt, SeedableRng};
@@ -20,20 +20,22 @@ const NET: &str = "digits-classifier";
 fn check_feature_net(cache: &Path) {
     let device = common::device();
     let scorer = load_or_train(DatasetName::Digits, None, cache, &device).unwrap();
-    assert_eq!(scorer.info.name, NET);
+    let info = read_info(&scorer.dir).unwrap();
+    assert_eq!((scorer.name.as_str(), info.name.as_str()), (NET, NET));
     assert!(
-        scorer.info.test_accuracy > 0.9,
+        info.test_accuracy > 0.9,
         "test accuracy {}",
-        scorer.info.test_accuracy
+        info.test_accuracy
     );
+    assert_eq!(scorer.accuracy, Some(info.test_accuracy));
     assert!(scorer.dir.join("checksums.json").is_file());
 
     // Cached: the second call trains nothing and gives the same network and reference.
     let started = Instant::now();
     let again = load_or_train(DatasetName::Digits, None, cache, &device).unwrap();
-    assert_eq!(again.info, scorer.info);
+    assert_eq!(read_info(&again.dir).unwrap(), info);
     assert_eq!(again.reference, scorer.reference);
-    assert!(started.elapsed().as_secs_f64() < scorer.info.train_seconds);
+    assert!(started.elapsed().as_secs_f64() < info.train_seconds);
 
     // Real held-out digits score far better than uniform noise.
     let test = data::load(DatasetName::Digits, None, Split::Test).unwrap();
@@ -115,7 +117,11 @@ fn check_cli(dir: &Path, cache: &Path) {
         .unwrap();
     assert_success(&output);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("FID (digits-classifier)"), "{stdout}");
+    assert!(
+        stdout.contains("| digits-classifier (test accuracy "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("| samples | 30 |"), "{stdout}");
     // Re-scoring step 12 with 30 samples replaced its rows instead of adding to them.
     assert_eq!(
         rows(&run, "samples vs train", "quality_images"),
@@ -166,6 +172,29 @@ fn check_cli(dir: &Path, cache: &Path) {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
+
+    // Inception weights that are not there: one line saying where they come from, exit 2.
+    let output = bin()
+        .env("DDPM_EXP_CACHE", cache)
+        .args([
+            "eval",
+            "--quality",
+            "--inception",
+            "/nonexistent/pt_inception.pth",
+        ])
+        .arg(&run)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("/nonexistent/pt_inception.pth: no such file"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("pt_inception-2015-12-05-6726825d.pth"),
+        "{stderr}"
+    );
 }
 
 #[test]

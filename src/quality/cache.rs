@@ -13,22 +13,15 @@ use sha2::{Digest, Sha256};
 
 use super::extract::extract;
 use super::feature_net::{FEATURES, FeatureNet};
+use super::scorer::{REFERENCE_FILES, Scorer, ScoringNet, read_reference, write_reference};
 use super::training::{TrainSettings, accuracy, train_feature_net};
-use super::{FeatureStats, Features};
 use crate::data::{self, DatasetName, ImageSet, Split};
 use crate::record::atomic::write_atomic;
 use crate::record::checksum::{verify_manifest, write_manifest};
 
-/// Bump when the network or its training changes: old caches are then not reused.
-const VERSION: u32 = 1;
-/// Training images kept as KID's reference set (FID uses the statistics of all of them).
-const KID_REFERENCE: usize = 10_000;
-const FILES: [&str; 4] = [
-    "net.bpk",
-    "info.json",
-    "reference.json",
-    "reference_features.f32",
-];
+/// Bump when the network, its training or the cache's files change: old caches are then not
+/// reused. (2: reference statistics as raw f64 arrays.)
+const VERSION: u32 = 2;
 
 /// What a cached feature network is, as recorded beside it and shown with its scores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,24 +38,6 @@ pub struct FeatureNetInfo {
     pub train_seconds: f64,
 }
 
-#[derive(Serialize, Deserialize)]
-struct ReferenceStats {
-    count: usize,
-    mean: Vec<f64>,
-    cov: Vec<f64>,
-}
-
-/// A feature network ready to score images, with the reference set it compares them to.
-pub struct Scorer {
-    pub info: FeatureNetInfo,
-    pub dir: PathBuf,
-    pub net: FeatureNet,
-    /// Mean and covariance of the training split's features.
-    pub reference: FeatureStats,
-    /// Features of the first training images, for KID.
-    pub reference_features: Features,
-}
-
 /// Where feature networks are cached: `$DDPM_EXP_CACHE`, else `results/feature-nets`.
 pub fn cache_root() -> PathBuf {
     std::env::var_os("DDPM_EXP_CACHE")
@@ -77,7 +52,8 @@ fn dataset_name(dataset: DatasetName) -> String {
         .unwrap_or_default()
 }
 
-fn data_digest(train: &ImageSet, test: &ImageSet) -> String {
+/// SHA-256 of the pixels and labels of both splits.
+pub fn data_digest(train: &ImageSet, test: &ImageSet) -> String {
     let mut hasher = Sha256::new();
     for set in [train, test] {
         hasher.update((set.len() as u64).to_le_bytes());
@@ -89,7 +65,7 @@ fn data_digest(train: &ImageSet, test: &ImageSet) -> String {
     hex(&hasher.finalize())
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -154,9 +130,12 @@ fn build(
     let net = train_feature_net(train, settings, name, device);
     let train_seconds = started.elapsed().as_secs_f64();
     let test_accuracy = accuracy(&net, test, 256, device);
+    let net = ScoringNet::Classifier(net);
     let shape = [train.channels, train.height, train.width];
-    let (features, _) = extract(&net, &train.pixels, shape, 256, device);
-    let stats = FeatureStats::of(&features)?;
+    let (features, _) = extract(&net, &train.pixels, shape, device);
+    let ScoringNet::Classifier(net) = net else {
+        unreachable!("made above")
+    };
     let info = FeatureNetInfo {
         name: name.to_string(),
         dataset,
@@ -176,19 +155,12 @@ fn build(
     let at = |f: &str| partial.path().join(f);
     net.clone().save_file(at("net.bpk")).map_err(|e| err(&e))?;
     write_atomic(&at("info.json"), pretty(&info).as_bytes()).map_err(|e| err(&e))?;
-    let reference = ReferenceStats {
-        count: stats.count,
-        mean: stats.mean.iter().copied().collect(),
-        cov: stats.cov.iter().copied().collect(),
-    };
-    write_atomic(&at("reference.json"), pretty(&reference).as_bytes()).map_err(|e| err(&e))?;
-    let kept = features.rows().min(KID_REFERENCE) * FEATURES;
-    let raw: Vec<u8> = features.values[..kept]
-        .iter()
-        .flat_map(|&v| (v as f32).to_le_bytes())
+    write_reference(partial.path(), &features)?;
+    let files: Vec<&str> = ["net.bpk", "info.json"]
+        .into_iter()
+        .chain(REFERENCE_FILES)
         .collect();
-    write_atomic(&at("reference_features.f32"), &raw).map_err(|e| err(&e))?;
-    write_manifest(partial.path(), &FILES).map_err(|e| err(&e))?;
+    write_manifest(partial.path(), &files).map_err(|e| err(&e))?;
     match std::fs::rename(partial.path(), dir) {
         Ok(()) => {
             let _ = partial.keep();
@@ -206,33 +178,24 @@ fn pretty<T: Serialize>(value: &T) -> String {
 
 fn load(dir: &Path, channels: usize, device: &Device) -> Result<Scorer, String> {
     verify_manifest(dir)?;
-    let read = |f: &str| {
-        std::fs::read(dir.join(f))
-            .map_err(|e| format!("{}: cannot read: {e}", dir.join(f).display()))
-    };
-    let parse_err = |f: &str, e: serde_json::Error| format!("{}: {e}", dir.join(f).display());
-    let info: FeatureNetInfo =
-        serde_json::from_slice(&read("info.json")?).map_err(|e| parse_err("info.json", e))?;
-    let stats: ReferenceStats = serde_json::from_slice(&read("reference.json")?)
-        .map_err(|e| parse_err("reference.json", e))?;
-    let raw = read("reference_features.f32")?;
-    let values: Vec<f64> = raw
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64)
-        .collect();
+    let info = read_info(dir)?;
+    let (reference, reference_features) = read_reference(dir, FEATURES, info.train_images)?;
     let net = FeatureNet::new(channels, device)
         .try_load_file(dir.join("net.bpk"))
         .map_err(|e| format!("{}: cannot load: {e}", dir.join("net.bpk").display()))?;
-    let d = stats.mean.len();
     Ok(Scorer {
-        info,
+        name: info.name.clone(),
+        accuracy: Some(info.test_accuracy),
         dir: dir.to_path_buf(),
-        net,
-        reference: FeatureStats {
-            mean: nalgebra::DVector::from_vec(stats.mean),
-            cov: nalgebra::DMatrix::from_vec(d, d, stats.cov),
-            count: stats.count,
-        },
-        reference_features: Features::new(FEATURES, values),
+        net: ScoringNet::Classifier(net),
+        reference,
+        reference_features,
     })
+}
+
+/// The classifier's own record (settings, data hash, accuracy, training time) in `dir`.
+pub fn read_info(dir: &Path) -> Result<FeatureNetInfo, String> {
+    let path = dir.join("info.json");
+    let text = std::fs::read(&path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))
 }

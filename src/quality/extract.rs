@@ -1,23 +1,23 @@
-//! Running images through the feature network in batches.
+//! Running images through a scoring network in batches.
 
 use burn::prelude::*;
 
 use super::Features;
-use super::feature_net::{CLASSES, FEATURES, FeatureNet};
+use super::scorer::ScoringNet;
 
-/// (features, class probabilities row by row) of `count` images [c, h, w] in `pixels`.
+/// (features, class probabilities row by row) of the images [c, h, w] in `pixels`.
 pub fn extract(
-    net: &FeatureNet,
+    net: &ScoringNet,
     pixels: &[f32],
     shape: [usize; 3],
-    batch: usize,
     device: &Device,
 ) -> (Features, Vec<f64>) {
     let image_len: usize = shape.iter().product();
     let count = pixels.len() / image_len;
-    let mut features = Vec::with_capacity(count * FEATURES);
-    let mut probs = Vec::with_capacity(count * CLASSES);
-    for start in (0..count).step_by(batch.max(1)) {
+    let batch = net.batch_size();
+    let (mut features, mut probs) = (Vec::new(), Vec::new());
+    let mut dim = 0;
+    for start in (0..count).step_by(batch) {
         let end = (start + batch).min(count);
         let x = Tensor::from_data(
             TensorData::new(
@@ -27,20 +27,18 @@ pub fn extract(
             device,
         );
         let (f, p) = net.features_and_probs(x);
-        features.extend(
-            f.into_data()
-                .convert::<f64>()
-                .try_to_vec::<f64>()
-                .expect("floats"),
-        );
-        probs.extend(
-            p.into_data()
-                .convert::<f64>()
-                .try_to_vec::<f64>()
-                .expect("floats"),
-        );
+        dim = f.dims()[1];
+        features.extend(to_f64(f));
+        probs.extend(to_f64(p));
     }
-    (Features::new(FEATURES, features), probs)
+    (Features::new(dim.max(1), features), probs)
+}
+
+fn to_f64(t: Tensor<2>) -> Vec<f64> {
+    t.into_data()
+        .convert::<f64>()
+        .try_to_vec::<f64>()
+        .expect("floats")
 }
 
 /// Pixels in [−1, 1] rounded to the 256 levels real images have, so samples and data are

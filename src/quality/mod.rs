@@ -1,15 +1,18 @@
-//! Sample quality: FID, Inception Score and KID over the features of a feature network (the
-//! harness's own per-dataset classifier, named in every score so that nobody reads it as
-//! Inception FID).
+//! Sample quality: FID, Inception Score and KID over the features of a scoring network: the
+//! harness's own per-dataset classifier, or Inception-v3 from the user's pytorch-fid weights.
+//! Every score is named after its network, so nobody reads a classifier FID as Inception FID.
 
 pub mod cache;
 pub mod extract;
 pub mod feature_net;
 pub mod features;
 pub mod frechet;
+pub mod inception;
+pub mod inception_cache;
 pub mod inception_score;
 pub mod kid;
 pub mod score;
+pub mod scorer;
 pub mod training;
 
 pub use features::Features;

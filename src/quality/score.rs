@@ -2,9 +2,8 @@
 
 use burn::prelude::*;
 
-use super::cache::Scorer;
 use super::extract::extract;
-use super::feature_net::CLASSES;
+use super::scorer::Scorer;
 use super::{FeatureStats, frechet_distance, inception_score, kernel_inception_distance};
 use crate::rng::{Stream, stream_at};
 
@@ -32,9 +31,10 @@ pub fn score_images(
     seed: u64,
     device: &Device,
 ) -> Result<QualityScores, String> {
-    let (features, probs) = extract(&scorer.net, pixels, shape, 256, device);
+    let (features, probs) = extract(&scorer.net, pixels, shape, device);
     let stats = FeatureStats::of(&features)?;
-    let (is_mean, is_std) = inception_score(&probs, CLASSES, IS_SPLITS)?;
+    let classes = probs.len() / features.rows().max(1);
+    let (is_mean, is_std) = inception_score(&probs, classes, IS_SPLITS)?;
     let mut rng = stream_at(seed, Stream::Quality, 1);
     let (kid_mean, kid_std) = kernel_inception_distance(
         &features,

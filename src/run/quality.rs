@@ -1,6 +1,7 @@
 //! `ddpm-exp eval RUN_DIR --quality`: FID, IS and KID of samples from the newest checkpoint's
 //! EMA weights, and of as many held-out test images as a yardstick, both against the training
-//! split through the dataset's feature network; written to the run's `eval.parquet`.
+//! split, through the dataset's own classifier and, given pytorch-fid's weights, Inception-v3;
+//! written to the run's `eval.parquet`.
 
 use std::path::Path;
 
@@ -12,21 +13,45 @@ use super::sampling::draw_samples_from;
 use crate::data::{self, Split};
 use crate::error::Failure;
 use crate::model::UNet;
-use crate::quality::cache::{Scorer, cache_root, load_or_train};
+use crate::quality::cache::{cache_root, load_or_train};
 use crate::quality::extract::quantise;
+use crate::quality::inception_cache::load_inception;
 use crate::quality::score::{QualityScores, score_images};
+use crate::quality::scorer::Scorer;
 use crate::record::eval_table::{EvalRow, merge_eval};
 use crate::rng::{Stream, stream_at};
 use crate::spec::{Experiment, load_resolved};
 
+/// The scores of one network.
+pub struct NetworkScores {
+    /// e.g. "digits-classifier", "inception-v3".
+    pub network: String,
+    /// The network's held-out accuracy, where the harness trained it.
+    pub accuracy: Option<f64>,
+    pub samples: QualityScores,
+    pub held_out: QualityScores,
+}
+
 /// What one quality evaluation found.
 pub struct QualityReport {
     pub step: u64,
-    /// The feature network's name, e.g. "digits-classifier", and its test accuracy.
-    pub network: String,
-    pub network_accuracy: f64,
-    pub samples: QualityScores,
-    pub held_out: QualityScores,
+    pub networks: Vec<NetworkScores>,
+}
+
+/// The scoring networks a spec asks for: its dataset's classifier, and Inception-v3 when
+/// `inception` (or the spec's `eval.inception_weights`) names pytorch-fid's weights.
+pub fn scorers(
+    spec: &Experiment,
+    inception: Option<&Path>,
+    device: &Device,
+) -> Result<Vec<Scorer>, Failure> {
+    let (dataset, dir, root) = (spec.data.dataset, spec.data.dir.as_deref(), cache_root());
+    let mut scorers = vec![load_or_train(dataset, dir, &root, device).map_err(Failure::Failed)?];
+    if let Some(weights) = inception.or(spec.eval.inception_weights.as_deref()) {
+        scorers
+            .push(load_inception(weights, dataset, dir, &root, device).map_err(Failure::BadInput)?);
+    }
+    Ok(scorers)
 }
 
 /// `count` samples of `model`, drawn `batch` at a time from one continuing seeded stream and
@@ -51,44 +76,40 @@ pub fn quality_samples(model: &UNet, spec: &Experiment, count: usize, device: &D
 /// Rows of `eval.parquet` for one quality evaluation of checkpoint `step`. The scores carry the
 /// network's name; `split` says what was scored against what.
 pub fn quality_rows(report: &QualityReport) -> Vec<EvalRow> {
-    let net = &report.network;
+    let row = |split: &str, name: String, value: f64| EvalRow {
+        step: report.step,
+        split: split.into(),
+        name,
+        t: None,
+        value,
+    };
     let mut rows = Vec::new();
-    for (split, s) in [
-        ("samples vs train", &report.samples),
-        ("test vs train", &report.held_out),
-    ] {
-        for (name, value) in [
-            (format!("fid ({net})"), s.fid),
-            (format!("is ({net})"), s.is_mean),
-            (format!("is_std ({net})"), s.is_std),
-            (format!("kid ({net})"), s.kid_mean),
-            (format!("kid_std ({net})"), s.kid_std),
-            ("quality_images".to_string(), s.images as f64),
+    for scores in &report.networks {
+        let net = &scores.network;
+        for (split, s) in [
+            ("samples vs train", &scores.samples),
+            ("test vs train", &scores.held_out),
         ] {
-            rows.push(EvalRow {
-                step: report.step,
-                split: split.into(),
-                name,
-                t: None,
-                value,
-            });
+            rows.push(row(split, format!("fid ({net})"), s.fid));
+            rows.push(row(split, format!("is ({net})"), s.is_mean));
+            rows.push(row(split, format!("is_std ({net})"), s.is_std));
+            rows.push(row(split, format!("kid ({net})"), s.kid_mean));
+            rows.push(row(split, format!("kid_std ({net})"), s.kid_std));
+            rows.push(row(split, "quality_images".into(), s.images as f64));
+        }
+        if let Some(accuracy) = scores.accuracy {
+            rows.push(row("test", format!("accuracy ({net})"), accuracy));
         }
     }
-    rows.push(EvalRow {
-        step: report.step,
-        split: "test".into(),
-        name: format!("accuracy ({net})"),
-        t: None,
-        value: report.network_accuracy,
-    });
     rows
 }
 
-/// Scores `model` (the EMA weights at `step`) with `count` samples and records it in `run_dir`.
+/// Scores `model` (the EMA weights at `step`) with `count` samples through every scorer and
+/// records it in `run_dir`.
 pub fn record_quality(
     model: &UNet,
     spec: &Experiment,
-    scorer: &Scorer,
+    scorers: &[Scorer],
     run_dir: &Path,
     step: u64,
     count: usize,
@@ -97,66 +118,80 @@ pub fn record_quality(
     let (channels, side) = spec.data.dataset.image_shape();
     let shape = [channels, side, side];
     let samples = quality_samples(model, spec, count, device);
-    let samples =
-        score_images(scorer, &samples, shape, spec.seed, device).map_err(Failure::Failed)?;
     let test = data::load(spec.data.dataset, spec.data.dir.as_deref(), Split::Test)?;
-    let n = count.min(test.len());
-    let held_out = score_images(
-        scorer,
-        &test.pixels[..n * test.image_len()],
-        shape,
-        spec.seed,
-        device,
-    )
-    .map_err(Failure::Failed)?;
-    let report = QualityReport {
-        step,
-        network: scorer.info.name.clone(),
-        network_accuracy: scorer.info.test_accuracy,
-        samples,
-        held_out,
-    };
+    let held_out = &test.pixels[..count.min(test.len()) * test.image_len()];
+    let mut networks = Vec::new();
+    for scorer in scorers {
+        let score = |pixels: &[f32]| {
+            score_images(scorer, pixels, shape, spec.seed, device).map_err(Failure::Failed)
+        };
+        networks.push(NetworkScores {
+            network: scorer.name.clone(),
+            accuracy: scorer.accuracy,
+            samples: score(&samples)?,
+            held_out: score(held_out)?,
+        });
+    }
+    let report = QualityReport { step, networks };
     merge_eval(run_dir, &run_id(run_dir), &quality_rows(&report)).map_err(Failure::Failed)?;
     Ok(report)
 }
 
-/// `ddpm-exp eval RUN_DIR --quality [--samples N]` on the newest checkpoint's EMA weights.
-pub fn eval_quality(run_dir: &Path, samples: Option<usize>) -> Result<QualityReport, Failure> {
+/// `ddpm-exp eval RUN_DIR --quality [--samples N] [--inception WEIGHTS]` on the newest
+/// checkpoint's EMA weights.
+pub fn eval_quality(
+    run_dir: &Path,
+    samples: Option<usize>,
+    inception: Option<&Path>,
+) -> Result<QualityReport, Failure> {
     let spec = load_resolved(&run_dir.join("spec.yaml"))?;
     let count = samples.unwrap_or(spec.eval.quality_samples);
     let (model, step, device) = newest_ema(run_dir, &spec)?;
-    let scorer = load_or_train(
-        spec.data.dataset,
-        spec.data.dir.as_deref(),
-        &cache_root(),
-        &device,
-    )
-    .map_err(Failure::Failed)?;
-    record_quality(&model, &spec, &scorer, run_dir, step, count, &device)
+    let scorers = scorers(&spec, inception, &device)?;
+    record_quality(&model, &spec, &scorers, run_dir, step, count, &device)
 }
 
 /// The report as a small Markdown table for the terminal.
 pub fn quality_table(r: &QualityReport) -> String {
-    let net = &r.network;
     let mut out = format!(
-        "step {}: feature network {net} (test accuracy {:.2}%)\n\n| images | n | FID ({net}) | IS ({net}) | KID ({net}) |\n|---|---|---|---|---|\n",
-        r.step,
-        100.0 * r.network_accuracy
+        "step {}\n\n| network | images | n | FID | IS | KID |\n|---|---|---|---|---|---|\n",
+        r.step
     );
-    for (what, s) in [("samples", &r.samples), ("held-out test", &r.held_out)] {
-        out += &format!(
-            "| {what} | {} | {:.3} | {:.3} ± {:.3} | {:.5} ± {:.5} |\n",
-            s.images, s.fid, s.is_mean, s.is_std, s.kid_mean, s.kid_std
-        );
+    for scores in &r.networks {
+        let net = match scores.accuracy {
+            Some(a) => format!("{} (test accuracy {:.2}%)", scores.network, 100.0 * a),
+            None => scores.network.clone(),
+        };
+        for (what, s) in [
+            ("samples", &scores.samples),
+            ("held-out test", &scores.held_out),
+        ] {
+            out += &format!(
+                "| {net} | {what} | {} | {:.3} | {:.3} ± {:.3} | {:.5} ± {:.5} |\n",
+                s.images, s.fid, s.is_mean, s.is_std, s.kid_mean, s.kid_std
+            );
+        }
     }
     out
 }
 
-/// "NAME step N: FID (net) x, IS (net) y ± z, KID (net) k" for the log.
+/// "NAME step N: FID (net) x, IS (net) y ± z, KID (net) k" for the log, every network.
 pub fn one_line_summary(name: &str, r: &QualityReport) -> String {
-    let (net, s) = (&r.network, &r.samples);
+    let parts: Vec<String> = r
+        .networks
+        .iter()
+        .map(|n| {
+            let (net, s) = (&n.network, &n.samples);
+            format!(
+                "FID ({net}) {:.3}, IS ({net}) {:.3} ± {:.3}, KID ({net}) {:.5}",
+                s.fid, s.is_mean, s.is_std, s.kid_mean
+            )
+        })
+        .collect();
+    let n = r.networks.first().map_or(0, |n| n.samples.images);
     format!(
-        "{name}: step {}: FID ({net}) {:.3}, IS ({net}) {:.3} ± {:.3}, KID ({net}) {:.5} on {} samples",
-        r.step, s.fid, s.is_mean, s.is_std, s.kid_mean, s.images
+        "{name}: step {}: {} on {n} samples",
+        r.step,
+        parts.join("; ")
     )
 }

@@ -5,14 +5,13 @@ use std::path::{Path, PathBuf};
 
 use super::checkpoint;
 use super::evaluate::record_nll;
-use super::quality::{one_line_summary, record_quality};
+use super::quality::{one_line_summary, record_quality, scorers};
 use super::run_dir::{create_run_dir, lock_run_dir, run_id};
 use super::sampling::draw_samples;
 use super::trainer::{Outcome, QualityEval, TrainState, Trainer, fresh_state};
 use crate::data::{self, ImageSet, Split};
 use crate::device::{backend_name, training_device};
 use crate::error::Failure;
-use crate::quality::cache::{cache_root, load_or_train};
 use crate::record::grid::write_grid;
 use crate::record::meta::{Meta, Status, git_state, now};
 use crate::record::metrics::read_metrics;
@@ -185,21 +184,13 @@ fn continue_run(
     let schedule = spec.schedule();
     let id = run_id(run_dir);
     let wants_quality = spec.eval.quality_every > 0 || spec.eval.quality_at_end;
-    let scorer = if wants_quality {
-        Some(
-            load_or_train(
-                spec.data.dataset,
-                spec.data.dir.as_deref(),
-                &cache_root(),
-                device,
-            )
-            .map_err(Failure::Failed)?,
-        )
+    let scorers = if wants_quality {
+        scorers(spec, None, device)?
     } else {
-        None
+        Vec::new()
     };
-    let quality = scorer.as_ref().map(|scorer| QualityEval {
-        scorer,
+    let quality = wants_quality.then(|| QualityEval {
+        scorers: &scorers,
         device: device.clone(),
     });
     let trainer = Trainer {
@@ -232,14 +223,11 @@ fn continue_run(
             )?;
             let every = spec.eval.quality_every;
             let scored_last_step = every > 0 && state.step % every == 0;
-            if let Some(scorer) = &scorer
-                && spec.eval.quality_at_end
-                && !scored_last_step
-            {
+            if wants_quality && spec.eval.quality_at_end && !scored_last_step {
                 let report = record_quality(
                     &state.ema,
                     spec,
-                    scorer,
+                    &scorers,
                     run_dir,
                     state.step,
                     spec.eval.quality_samples,

@@ -18,7 +18,7 @@ use super::schedule_lr::warmup_lr;
 use crate::data::{Batcher, ImageSet};
 use crate::diffusion::{DiffusionSchedule, Objective, StepCoefficients};
 use crate::model::{UNet, forward_at};
-use crate::quality::cache::Scorer;
+use crate::quality::scorer::Scorer;
 use crate::record::MetricRow;
 use crate::record::metrics::write_metrics;
 use crate::rng::{Stream, normal_tensor, stream, stream_at};
@@ -149,7 +149,7 @@ pub struct Trainer<'a> {
 
 /// What the trainer needs to score its EMA weights during training.
 pub struct QualityEval<'a> {
-    pub scorer: &'a Scorer,
+    pub scorers: &'a [Scorer],
     /// The plain (non-autodiff) device the EMA weights live on.
     pub device: Device,
 }
@@ -182,7 +182,7 @@ impl Trainer<'_> {
         let report = record_quality(
             &state.ema,
             self.spec,
-            quality.scorer,
+            quality.scorers,
             self.run_dir,
             state.step,
             self.spec.eval.quality_samples,

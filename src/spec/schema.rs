@@ -223,6 +223,9 @@ pub struct EvalSpec {
     pub quality_every: u64,
     /// Score the final EMA weights when training ends.
     pub quality_at_end: bool,
+    /// pytorch-fid's Inception weights (`pt_inception-2015-12-05-6726825d.pth`): when set,
+    /// every quality evaluation also gives Inception FID / IS / KID. Never downloaded.
+    pub inception_weights: Option<std::path::PathBuf>,
 }
 
 impl Default for EvalSpec {
@@ -234,6 +237,7 @@ impl Default for EvalSpec {
             quality_samples: 1000,
             quality_every: 0,
             quality_at_end: false,
+            inception_weights: None,
         }
     }
 }

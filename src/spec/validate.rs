@@ -151,6 +151,18 @@ pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
             ),
         );
     }
+    if let Some(weights) = &e.eval.inception_weights
+        && !weights.is_file()
+    {
+        bad(
+            "eval.inception_weights",
+            format!(
+                "{} does not exist. {}",
+                weights.display(),
+                crate::quality::inception::WEIGHTS_HELP
+            ),
+        );
+    }
     let splits = crate::quality::score::IS_SPLITS;
     if e.eval.quality_samples < splits {
         bad(

@@ -1,0 +1,100 @@
+//! Inception-v3 scoring from the user's pytorch-fid weights: the network is loaded from that
+//! file each time; the training split's pool3 statistics (the slow part: every image at
+//! 299×299) are computed once and kept in `<cache>/inception-v3-<dataset>-<key>/`, keyed by
+//! the SHA-256 of the weights file and of the data.
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::cache::{data_digest, hex};
+use super::extract::extract;
+use super::inception::{INCEPTION_FEATURES, load_pytorch_fid};
+use super::scorer::{REFERENCE_FILES, Scorer, ScoringNet, read_reference, write_reference};
+use crate::data::{self, DatasetName, Split};
+use crate::record::atomic::write_atomic;
+use crate::record::checksum::{sha256_file, verify_manifest, write_manifest};
+
+pub const NAME: &str = "inception-v3";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ReferenceInfo {
+    weights_sha256: String,
+    dataset: DatasetName,
+    data_sha256: String,
+    images: usize,
+    seconds: f64,
+}
+
+/// The Inception scorer for `dataset`, with the reference statistics cached under `root`.
+pub fn load_inception(
+    weights: &Path,
+    dataset: DatasetName,
+    data_dir: Option<&Path>,
+    root: &Path,
+    device: &Device,
+) -> Result<Scorer, String> {
+    let net = load_pytorch_fid(weights, device)?;
+    let weights_sha256 =
+        sha256_file(weights).map_err(|e| format!("{}: cannot read: {e}", weights.display()))?;
+    let train = data::load(dataset, data_dir, Split::Train).map_err(|e| e.to_string())?;
+    let test = data::load(dataset, data_dir, Split::Test).map_err(|e| e.to_string())?;
+    let data_sha256 = data_digest(&train, &test);
+    let key = hex(&Sha256::digest(format!("{weights_sha256}{data_sha256}")));
+    let dataset_name = serde_json::to_value(dataset)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let dir = root.join(format!("{NAME}-{dataset_name}-{}", &key[..12]));
+    let net = ScoringNet::Inception(Box::new(net));
+    if !dir.exists() {
+        let err = |e: &dyn std::fmt::Display| format!("{}: cannot write: {e}", dir.display());
+        std::fs::create_dir_all(root).map_err(|e| err(&e))?;
+        eprintln!(
+            "{NAME}: pool3 statistics of the {} training images, once; cached in {}",
+            train.len(),
+            dir.display()
+        );
+        let started = Instant::now();
+        let shape = [train.channels, train.height, train.width];
+        let (features, _) = extract(&net, &train.pixels, shape, device);
+        let info = ReferenceInfo {
+            weights_sha256,
+            dataset,
+            data_sha256,
+            images: train.len(),
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        let partial = tempfile::Builder::new()
+            .prefix(".partial-")
+            .tempdir_in(root)
+            .map_err(|e| err(&e))?;
+        let json = serde_json::to_string_pretty(&info).expect("serialises");
+        write_atomic(&partial.path().join("info.json"), json.as_bytes()).map_err(|e| err(&e))?;
+        write_reference(partial.path(), &features)?;
+        let files: Vec<&str> = std::iter::once("info.json")
+            .chain(REFERENCE_FILES)
+            .collect();
+        write_manifest(partial.path(), &files).map_err(|e| err(&e))?;
+        match std::fs::rename(partial.path(), &dir) {
+            Ok(()) => {
+                let _ = partial.keep();
+            }
+            Err(_) if dir.exists() => {} // another process cached it first
+            Err(e) => return Err(err(&e)),
+        }
+    }
+    verify_manifest(&dir)?;
+    let (reference, reference_features) = read_reference(&dir, INCEPTION_FEATURES, train.len())?;
+    Ok(Scorer {
+        name: NAME.to_string(),
+        accuracy: None,
+        dir,
+        net,
+        reference,
+        reference_features,
+    })
+}

@@ -1,0 +1,169 @@
+//! The Inception-v3 of FID against pytorch-fid itself: scripts/inception_reference.py builds
+//! pytorch-fid's network with seeded random weights (the real file cannot be downloaded here),
+//! saves its state dict and the pool3 features and logits of a few images; loading that state
+//! dict here must give the same numbers. CI's test environment installs pytorch-fid
+//! (scripts/setup-tch.sh); elsewhere the comparison is skipped with a message. The same weights
+//! then drive the cached Inception scorer on a small MNIST-format folder.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use burn::prelude::*;
+
+mod common;
+use ddpm_exp::data::{DatasetName, Split};
+use ddpm_exp::quality::inception::{INCEPTION_CLASSES, INCEPTION_FEATURES, load_pytorch_fid};
+use ddpm_exp::quality::inception_cache::load_inception;
+use ddpm_exp::quality::score::score_images;
+
+fn python() -> Option<PathBuf> {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-tch/bin/python");
+    let ok = Command::new(&python)
+        .args(["-c", "import pytorch_fid, torchvision"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        return Some(python);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must have pytorch-fid in .venv-tch (scripts/setup-tch.sh test installs it)"
+    );
+    eprintln!("skipped: no .venv-tch with pytorch-fid (scripts/setup-tch.sh test makes one)");
+    None
+}
+
+fn read_f32(path: &Path) -> Vec<f32> {
+    fs::read(path)
+        .unwrap()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// Largest |a − b| relative to the largest |b|.
+fn relative_gap(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    let scale = b.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let gap = a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+    gap / scale
+}
+
+#[test]
+fn pool3_features_and_logits_match_pytorch_fid() {
+    let Some(python) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new(python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/inception_reference.py"))
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let device = common::device();
+    let net = load_pytorch_fid(&dir.path().join("weights.pth"), &device).unwrap();
+    let meta: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("meta.json")).unwrap()).unwrap();
+    for set in ["rgb32", "gray8"] {
+        let shape: Vec<usize> = meta[set]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
+        // The harness's images are in [−1, 1]; pytorch-fid takes [0, 1] and rescales.
+        let unit = read_f32(&dir.path().join(format!("{set}_inputs.f32")));
+        let pixels: Vec<f32> = unit.iter().map(|v| 2.0 * v - 1.0).collect();
+        let x = Tensor::from_data(
+            TensorData::new(pixels, [shape[0], shape[1], shape[2], shape[3]]),
+            &device,
+        );
+        let features = net.features(x);
+        let logits = net.logits(features.clone());
+        let features = features.into_data().try_to_vec::<f32>().unwrap();
+        let logits = logits.into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(features.len(), shape[0] * INCEPTION_FEATURES);
+        assert_eq!(logits.len(), shape[0] * INCEPTION_CLASSES);
+        let want = read_f32(&dir.path().join(format!("{set}_features.f32")));
+        let gap = relative_gap(&features, &want);
+        assert!(
+            gap < 1e-3,
+            "{set}: pool3 features differ by {gap} (relative)"
+        );
+        let want = read_f32(&dir.path().join(format!("{set}_logits.f32")));
+        let gap = relative_gap(&logits, &want);
+        assert!(gap < 1e-3, "{set}: logits differ by {gap} (relative)");
+    }
+    check_scorer(&dir.path().join("weights.pth"), dir.path(), &device);
+}
+
+/// An IDX file (u8 data) with `dims`.
+fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0, 0, 8, dims.len() as u8];
+    for d in dims {
+        bytes.extend(d.to_be_bytes());
+    }
+    bytes.extend(data);
+    bytes
+}
+
+/// The Inception scorer on a small MNIST-format folder: reference statistics made once and
+/// reused, scores of held-out images finite, a damaged cache file refused.
+fn check_scorer(weights: &Path, dir: &Path, device: &Device) {
+    let data = dir.join("mnist");
+    fs::create_dir_all(&data).unwrap();
+    for (split, n) in [("train", 12u32), ("t10k", 10)] {
+        let pixels: Vec<u8> = (0..n as usize * 784)
+            .map(|i| (i * 31 % 256) as u8)
+            .collect();
+        let labels: Vec<u8> = (0..n as u8).map(|i| i % 10).collect();
+        fs::write(
+            data.join(format!("{split}-images-idx3-ubyte")),
+            idx(&[n, 28, 28], &pixels),
+        )
+        .unwrap();
+        fs::write(
+            data.join(format!("{split}-labels-idx1-ubyte")),
+            idx(&[n], &labels),
+        )
+        .unwrap();
+    }
+    let cache = dir.join("cache");
+    let scorer = load_inception(weights, DatasetName::Mnist, Some(&data), &cache, device).unwrap();
+    assert_eq!(scorer.name, "inception-v3");
+    assert_eq!(scorer.reference.mean.len(), INCEPTION_FEATURES);
+    assert_eq!(scorer.reference_features.rows(), 12);
+    let again = load_inception(weights, DatasetName::Mnist, Some(&data), &cache, device).unwrap();
+    assert_eq!(again.reference, scorer.reference);
+    assert_eq!(fs::read_dir(&cache).unwrap().count(), 1, "computed twice");
+
+    let test = ddpm_exp::data::load(DatasetName::Mnist, Some(&data), Split::Test).unwrap();
+    let scores = score_images(&scorer, &test.pixels, [1, 28, 28], 0, device).unwrap();
+    assert!(scores.fid.is_finite() && scores.fid > 0.0, "{scores:?}");
+    assert!(scores.is_mean >= 1.0 && scores.is_mean <= INCEPTION_CLASSES as f64);
+
+    let cov = scorer.dir.join("reference_cov.f64");
+    let mut bytes = fs::read(&cov).unwrap();
+    bytes[8] ^= 1;
+    fs::write(&cov, bytes).unwrap();
+    let error = load_inception(weights, DatasetName::Mnist, Some(&data), &cache, device)
+        .err()
+        .unwrap();
+    assert!(error.contains("reference_cov.f64"), "{error}");
+}
+
+#[test]
+fn a_missing_or_wrong_weights_file_says_what_is_needed() {
+    let device = common::device();
+    let dir = tempfile::tempdir().unwrap();
+    let missing = load_pytorch_fid(&dir.path().join("nope.pth"), &device).unwrap_err();
+    assert!(missing.contains("nope.pth: no such file"), "{missing}");
+    assert!(
+        missing.contains("pt_inception-2015-12-05-6726825d.pth"),
+        "{missing}"
+    );
+    let garbage = dir.path().join("garbage.pth");
+    fs::write(&garbage, b"not a pickle").unwrap();
+    let wrong = load_pytorch_fid(&garbage, &device).unwrap_err();
+    assert!(wrong.contains("garbage.pth"), "{wrong}");
+}
