@@ -18,7 +18,7 @@ schedule spec="experiments/eps_simple.yaml" out="results/schedule.csv":
 
 # The test suite (what CI runs).
 test:
-    scripts/test.sh
+    bash scripts/test.sh
 
 # Every Table 2 cell × seed, then a summary table: `just ablate`, `just ablate mnist 0,1,2`,
 # on a GPU (after `just setup-gpu`): `just ablate cifar10 0 cuda`.

@@ -2,26 +2,12 @@
 //! that are missing or malformed.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use ddpm_exp::data::{self, DatasetName, Split, cifar, idx};
 
-/// An IDX file of unsigned bytes: 0x0000, type 0x08, rank, big-endian u32 dims, data.
-fn idx_bytes(dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0, 0, 0x08, dims.len() as u8];
-    for d in dims {
-        out.extend_from_slice(&d.to_be_bytes());
-    }
-    out.extend_from_slice(data);
-    out
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(bytes).unwrap();
-    enc.finish().unwrap()
-}
+mod common;
+use common::{gzip, idx_bytes};
 
 fn write_mnist_like(dir: &Path, prefix: &str, compress: bool) {
     // Three 2×3 images with pixels 0, 255 and a ramp; labels 7, 1, 4.

@@ -11,7 +11,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{assert_success, bin, last_line, tiny_yaml};
+use common::{assert_success, bin, gzip, idx_bytes, last_line, tiny_yaml};
 
 use ddpm_exp::record::meta::{Meta, Status};
 use ddpm_exp::record::metrics::read_metrics;
@@ -406,30 +406,13 @@ fn mnist_spec(dir: &Path, data: &Path) -> PathBuf {
     path
 }
 
-/// An IDX file header (type u8) with `dims`, followed by `data`.
-fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut bytes = vec![0, 0, 8, dims.len() as u8];
-    for d in dims {
-        bytes.extend(d.to_be_bytes());
-    }
-    bytes.extend(data);
-    bytes
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
-
 #[test]
 fn a_data_file_cut_short_is_named_and_no_run_folder_is_made() {
     let dir = tempfile::tempdir().unwrap();
     let pixels: Vec<u8> = (0..10 * 784).map(|i| (i * 37 % 256) as u8).collect();
-    let images = idx(&[10, 28, 28], &pixels);
+    let images = idx_bytes(&[10, 28, 28], &pixels);
     let gz = gzip(&images);
-    let labels = idx(&[10], &[3; 10]);
+    let labels = idx_bytes(&[10], &[3; 10]);
     let cases: [(&str, Vec<u8>, &str); 2] = [
         // The header promises 10 images, the file holds 4.
         (

@@ -12,6 +12,7 @@ use std::process::Command;
 use burn::prelude::*;
 
 mod common;
+use common::idx_bytes;
 use ddpm_exp::data::{DatasetName, Split};
 use ddpm_exp::quality::inception::{INCEPTION_CLASSES, INCEPTION_FEATURES, load_pytorch_fid};
 use ddpm_exp::quality::inception_cache::load_inception;
@@ -97,16 +98,6 @@ fn pool3_features_and_logits_match_pytorch_fid() {
     check_scorer(&dir.path().join("weights.pth"), dir.path(), &device);
 }
 
-/// An IDX file (u8 data) with `dims`.
-fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut bytes = vec![0, 0, 8, dims.len() as u8];
-    for d in dims {
-        bytes.extend(d.to_be_bytes());
-    }
-    bytes.extend(data);
-    bytes
-}
-
 /// The Inception scorer on a small MNIST-format folder: reference statistics made once and
 /// reused, scores of held-out images finite, a damaged cache file refused.
 fn check_scorer(weights: &Path, dir: &Path, device: &Device) {
@@ -119,12 +110,12 @@ fn check_scorer(weights: &Path, dir: &Path, device: &Device) {
         let labels: Vec<u8> = (0..n as u8).map(|i| i % 10).collect();
         fs::write(
             data.join(format!("{split}-images-idx3-ubyte")),
-            idx(&[n, 28, 28], &pixels),
+            idx_bytes(&[n, 28, 28], &pixels),
         )
         .unwrap();
         fs::write(
             data.join(format!("{split}-labels-idx1-ubyte")),
-            idx(&[n], &labels),
+            idx_bytes(&[n], &labels),
         )
         .unwrap();
     }

@@ -23,6 +23,16 @@ pub enum DatasetName {
 }
 
 impl DatasetName {
+    /// The name specs use (`data.dataset`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DatasetName::Digits => "digits",
+            DatasetName::Mnist => "mnist",
+            DatasetName::FashionMnist => "fashion_mnist",
+            DatasetName::Cifar10 => "cifar10",
+        }
+    }
+
     /// (channels, side) of the dataset's images.
     pub fn image_shape(self) -> (usize, usize) {
         match self {

@@ -13,11 +13,13 @@ use sha2::{Digest, Sha256};
 
 use super::extract::extract;
 use super::feature_net::{FEATURES, FeatureNet};
-use super::scorer::{REFERENCE_FILES, Scorer, ScoringNet, read_reference, write_reference};
+use super::scorer::{
+    REFERENCE_FILES, Scorer, ScoringNet, publish_cache, read_reference, write_reference,
+};
 use super::training::{TrainSettings, accuracy, train_feature_net};
 use crate::data::{self, DatasetName, ImageSet, Split};
 use crate::record::atomic::write_atomic;
-use crate::record::checksum::{verify_manifest, write_manifest};
+use crate::record::checksum::{hex, verify_manifest};
 
 /// Bump when the network, its training or the cache's files change: old caches are then not
 /// reused. (2: reference statistics as raw f64 arrays.)
@@ -45,13 +47,6 @@ pub fn cache_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("results/feature-nets"))
 }
 
-fn dataset_name(dataset: DatasetName) -> String {
-    serde_json::to_value(dataset)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 /// SHA-256 of the pixels and labels of both splits.
 pub fn data_digest(train: &ImageSet, test: &ImageSet) -> String {
     let mut hasher = Sha256::new();
@@ -63,10 +58,6 @@ pub fn data_digest(train: &ImageSet, test: &ImageSet) -> String {
         hasher.update(&set.labels);
     }
     hex(&hasher.finalize())
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The scorer for `dataset`: loaded from the cache, or trained and cached first.
@@ -89,7 +80,7 @@ pub fn load_or_train(
         h.update(&data_sha256);
         hex(&h.finalize())
     };
-    let name = format!("{}-classifier", dataset_name(dataset));
+    let name = format!("{}-classifier", dataset.name());
     let dir = root.join(format!("{name}-{}", &key[..12]));
     if !dir.exists() {
         build(
@@ -117,9 +108,6 @@ fn build(
     test: &ImageSet,
     device: &Device,
 ) -> Result<(), String> {
-    let root = dir.parent().expect("cache folder has a parent");
-    let err = |e: &dyn std::fmt::Display| format!("{}: cannot write: {e}", dir.display());
-    std::fs::create_dir_all(root).map_err(|e| err(&e))?;
     eprintln!(
         "{name}: training the feature network once ({} steps on {} images); cached in {}",
         settings.steps,
@@ -129,47 +117,31 @@ fn build(
     let started = Instant::now();
     let net = train_feature_net(train, settings, name, device);
     let train_seconds = started.elapsed().as_secs_f64();
-    let test_accuracy = accuracy(&net, test, 256, device);
-    let net = ScoringNet::Classifier(net);
-    let shape = [train.channels, train.height, train.width];
-    let (features, _) = extract(&net, &train.pixels, shape, device);
-    let ScoringNet::Classifier(net) = net else {
-        unreachable!("made above")
-    };
     let info = FeatureNetInfo {
         name: name.to_string(),
         dataset,
         version: VERSION,
         settings: settings.clone(),
         data_sha256,
-        test_accuracy,
+        test_accuracy: accuracy(&net, test, 256, device),
         test_images: test.len(),
         train_images: train.len(),
         train_seconds,
     };
-    // Written into a temporary folder and renamed, so a crash never leaves half a cache.
-    let partial = tempfile::Builder::new()
-        .prefix(".partial-")
-        .tempdir_in(root)
-        .map_err(|e| err(&e))?;
-    let at = |f: &str| partial.path().join(f);
-    net.clone().save_file(at("net.bpk")).map_err(|e| err(&e))?;
-    write_atomic(&at("info.json"), pretty(&info).as_bytes()).map_err(|e| err(&e))?;
-    write_reference(partial.path(), &features)?;
     let files: Vec<&str> = ["net.bpk", "info.json"]
         .into_iter()
         .chain(REFERENCE_FILES)
         .collect();
-    write_manifest(partial.path(), &files).map_err(|e| err(&e))?;
-    match std::fs::rename(partial.path(), dir) {
-        Ok(()) => {
-            let _ = partial.keep();
-            Ok(())
-        }
-        // Another process cached the same network first: theirs is as good as ours.
-        Err(_) if dir.exists() => Ok(()),
-        Err(e) => Err(err(&e)),
-    }
+    publish_cache(dir, &files, |partial| {
+        let err = |e: &dyn std::fmt::Display| format!("{}: cannot write: {e}", dir.display());
+        net.clone()
+            .save_file(partial.join("net.bpk"))
+            .map_err(|e| err(&e))?;
+        write_atomic(&partial.join("info.json"), pretty(&info).as_bytes()).map_err(|e| err(&e))?;
+        let shape = [train.channels, train.height, train.width];
+        let (features, _) = extract(&ScoringNet::Classifier(net), &train.pixels, shape, device);
+        write_reference(partial, &features)
+    })
 }
 
 fn pretty<T: Serialize>(value: &T) -> String {

@@ -14,10 +14,6 @@ impl Features {
         Self { dim, values }
     }
 
-    pub fn from_f32(dim: usize, values: &[f32]) -> Self {
-        Self::new(dim, values.iter().map(|&v| v as f64).collect())
-    }
-
     pub fn rows(&self) -> usize {
         self.values.len() / self.dim
     }

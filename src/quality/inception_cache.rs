@@ -10,13 +10,15 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::cache::{data_digest, hex};
+use super::cache::data_digest;
 use super::extract::extract;
 use super::inception::{INCEPTION_FEATURES, load_pytorch_fid};
-use super::scorer::{REFERENCE_FILES, Scorer, ScoringNet, read_reference, write_reference};
+use super::scorer::{
+    REFERENCE_FILES, Scorer, ScoringNet, publish_cache, read_reference, write_reference,
+};
 use crate::data::{self, DatasetName, Split};
 use crate::record::atomic::write_atomic;
-use crate::record::checksum::{sha256_file, verify_manifest, write_manifest};
+use crate::record::checksum::{hex, sha256_file, verify_manifest};
 
 pub const NAME: &str = "inception-v3";
 
@@ -44,15 +46,9 @@ pub fn load_inception(
     let test = data::load(dataset, data_dir, Split::Test).map_err(|e| e.to_string())?;
     let data_sha256 = data_digest(&train, &test);
     let key = hex(&Sha256::digest(format!("{weights_sha256}{data_sha256}")));
-    let dataset_name = serde_json::to_value(dataset)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
-    let dir = root.join(format!("{NAME}-{dataset_name}-{}", &key[..12]));
+    let dir = root.join(format!("{NAME}-{}-{}", dataset.name(), &key[..12]));
     let net = ScoringNet::Inception(Box::new(net));
     if !dir.exists() {
-        let err = |e: &dyn std::fmt::Display| format!("{}: cannot write: {e}", dir.display());
-        std::fs::create_dir_all(root).map_err(|e| err(&e))?;
         eprintln!(
             "{NAME}: pool3 statistics of the {} training images, once; cached in {}",
             train.len(),
@@ -68,24 +64,15 @@ pub fn load_inception(
             images: train.len(),
             seconds: started.elapsed().as_secs_f64(),
         };
-        let partial = tempfile::Builder::new()
-            .prefix(".partial-")
-            .tempdir_in(root)
-            .map_err(|e| err(&e))?;
-        let json = serde_json::to_string_pretty(&info).expect("serialises");
-        write_atomic(&partial.path().join("info.json"), json.as_bytes()).map_err(|e| err(&e))?;
-        write_reference(partial.path(), &features)?;
         let files: Vec<&str> = std::iter::once("info.json")
             .chain(REFERENCE_FILES)
             .collect();
-        write_manifest(partial.path(), &files).map_err(|e| err(&e))?;
-        match std::fs::rename(partial.path(), &dir) {
-            Ok(()) => {
-                let _ = partial.keep();
-            }
-            Err(_) if dir.exists() => {} // another process cached it first
-            Err(e) => return Err(err(&e)),
-        }
+        publish_cache(&dir, &files, |partial| {
+            let json = serde_json::to_string_pretty(&info).expect("serialises");
+            write_atomic(&partial.join("info.json"), json.as_bytes())
+                .map_err(|e| format!("{}: cannot write: {e}", dir.display()))?;
+            write_reference(partial, &features)
+        })?;
     }
     verify_manifest(&dir)?;
     let (reference, reference_features) = read_reference(&dir, INCEPTION_FEATURES, train.len())?;

@@ -38,20 +38,81 @@ pub struct QualityReport {
     pub networks: Vec<NetworkScores>,
 }
 
-/// The scoring networks a spec asks for: its dataset's classifier, and Inception-v3 when
-/// `inception` (or the spec's `eval.inception_weights`) names pytorch-fid's weights.
-pub fn scorers(
-    spec: &Experiment,
-    inception: Option<&Path>,
-    device: &Device,
-) -> Result<Vec<Scorer>, Failure> {
-    let (dataset, dir, root) = (spec.data.dataset, spec.data.dir.as_deref(), cache_root());
-    let mut scorers = vec![load_or_train(dataset, dir, &root, device).map_err(Failure::Failed)?];
-    if let Some(weights) = inception.or(spec.eval.inception_weights.as_deref()) {
-        scorers
-            .push(load_inception(weights, dataset, dir, &root, device).map_err(Failure::BadInput)?);
+/// Everything an evaluation needs that does not change between evaluations of one run: the
+/// scoring networks (the dataset's classifier, and Inception-v3 when `inception` or the
+/// spec's `eval.inception_weights` names pytorch-fid's weights), the sample count, and the
+/// held-out yardstick's scores, computed once.
+pub struct QualityEval {
+    pub scorers: Vec<Scorer>,
+    /// Per scorer: the first `min(count, test split)` held-out images.
+    pub held_out: Vec<QualityScores>,
+    pub count: usize,
+    /// The plain (non-autodiff) device the EMA weights live on.
+    pub device: Device,
+}
+
+impl QualityEval {
+    pub fn new(
+        spec: &Experiment,
+        inception: Option<&Path>,
+        count: usize,
+        device: &Device,
+    ) -> Result<Self, Failure> {
+        let (dataset, dir, root) = (spec.data.dataset, spec.data.dir.as_deref(), cache_root());
+        let mut scorers =
+            vec![load_or_train(dataset, dir, &root, device).map_err(Failure::Failed)?];
+        if let Some(weights) = inception.or(spec.eval.inception_weights.as_deref()) {
+            let inception =
+                load_inception(weights, dataset, dir, &root, device).map_err(Failure::BadInput)?;
+            scorers.push(inception);
+        }
+        let test = data::load(dataset, dir, Split::Test)?;
+        let held_out = &test.pixels[..count.min(test.len()) * test.image_len()];
+        let held_out = scorers
+            .iter()
+            .map(|scorer| score(scorer, spec, held_out, device))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            scorers,
+            held_out,
+            count,
+            device: device.clone(),
+        })
     }
-    Ok(scorers)
+
+    /// Scores `model` (the EMA weights at `step`) with `count` samples through every scorer
+    /// and records it in `run_dir`'s eval table.
+    pub fn record(
+        &self,
+        model: &UNet,
+        spec: &Experiment,
+        run_dir: &Path,
+        step: u64,
+    ) -> Result<QualityReport, Failure> {
+        let samples = quality_samples(model, spec, self.count, &self.device);
+        let mut networks = Vec::new();
+        for (scorer, held_out) in self.scorers.iter().zip(&self.held_out) {
+            networks.push(NetworkScores {
+                network: scorer.name.clone(),
+                accuracy: scorer.accuracy,
+                samples: score(scorer, spec, &samples, &self.device)?,
+                held_out: held_out.clone(),
+            });
+        }
+        let report = QualityReport { step, networks };
+        merge_eval(run_dir, &run_id(run_dir), &quality_rows(&report)).map_err(Failure::Failed)?;
+        Ok(report)
+    }
+}
+
+fn score(
+    scorer: &Scorer,
+    spec: &Experiment,
+    pixels: &[f32],
+    device: &Device,
+) -> Result<QualityScores, Failure> {
+    let (channels, side) = spec.data.dataset.image_shape();
+    score_images(scorer, pixels, [channels, side, side], spec.seed, device).map_err(Failure::Failed)
 }
 
 /// `count` samples of `model`, drawn `batch` at a time from one continuing seeded stream and
@@ -104,39 +165,6 @@ pub fn quality_rows(report: &QualityReport) -> Vec<EvalRow> {
     rows
 }
 
-/// Scores `model` (the EMA weights at `step`) with `count` samples through every scorer and
-/// records it in `run_dir`.
-pub fn record_quality(
-    model: &UNet,
-    spec: &Experiment,
-    scorers: &[Scorer],
-    run_dir: &Path,
-    step: u64,
-    count: usize,
-    device: &Device,
-) -> Result<QualityReport, Failure> {
-    let (channels, side) = spec.data.dataset.image_shape();
-    let shape = [channels, side, side];
-    let samples = quality_samples(model, spec, count, device);
-    let test = data::load(spec.data.dataset, spec.data.dir.as_deref(), Split::Test)?;
-    let held_out = &test.pixels[..count.min(test.len()) * test.image_len()];
-    let mut networks = Vec::new();
-    for scorer in scorers {
-        let score = |pixels: &[f32]| {
-            score_images(scorer, pixels, shape, spec.seed, device).map_err(Failure::Failed)
-        };
-        networks.push(NetworkScores {
-            network: scorer.name.clone(),
-            accuracy: scorer.accuracy,
-            samples: score(&samples)?,
-            held_out: score(held_out)?,
-        });
-    }
-    let report = QualityReport { step, networks };
-    merge_eval(run_dir, &run_id(run_dir), &quality_rows(&report)).map_err(Failure::Failed)?;
-    Ok(report)
-}
-
 /// `ddpm-exp eval RUN_DIR --quality [--samples N] [--inception WEIGHTS]` on the newest
 /// checkpoint's EMA weights.
 pub fn eval_quality(
@@ -147,8 +175,7 @@ pub fn eval_quality(
     let spec = load_resolved(&run_dir.join("spec.yaml"))?;
     let count = samples.unwrap_or(spec.eval.quality_samples);
     let (model, step, device) = newest_ema(run_dir, &spec)?;
-    let scorers = scorers(&spec, inception, &device)?;
-    record_quality(&model, &spec, &scorers, run_dir, step, count, &device)
+    QualityEval::new(&spec, inception, count, &device)?.record(&model, &spec, run_dir, step)
 }
 
 /// The report as a small Markdown table for the terminal.

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use super::checkpoint;
 use super::evaluate::record_nll;
-use super::quality::{one_line_summary, record_quality, scorers};
+use super::quality::{QualityEval, one_line_summary};
 use super::run_dir::{create_run_dir, lock_run_dir, run_id};
 use super::sampling::draw_samples;
-use super::trainer::{Outcome, QualityEval, TrainState, Trainer, fresh_state};
+use super::trainer::{Outcome, TrainState, Trainer, fresh_state};
 use crate::data::{self, ImageSet, Split};
 use crate::device::{backend_name, training_device};
 use crate::error::Failure;
@@ -184,15 +184,12 @@ fn continue_run(
     let schedule = spec.schedule();
     let id = run_id(run_dir);
     let wants_quality = spec.eval.quality_every > 0 || spec.eval.quality_at_end;
-    let scorers = if wants_quality {
-        scorers(spec, None, device)?
+    let quality = if wants_quality {
+        let count = spec.eval.quality_samples;
+        Some(QualityEval::new(spec, None, count, device)?)
     } else {
-        Vec::new()
+        None
     };
-    let quality = wants_quality.then(|| QualityEval {
-        scorers: &scorers,
-        device: device.clone(),
-    });
     let trainer = Trainer {
         spec,
         schedule: &schedule,
@@ -223,17 +220,13 @@ fn continue_run(
             )?;
             let every = spec.eval.quality_every;
             let scored_last_step = every > 0 && state.step % every == 0;
-            if wants_quality && spec.eval.quality_at_end && !scored_last_step {
-                let report = record_quality(
-                    &state.ema,
-                    spec,
-                    &scorers,
-                    run_dir,
-                    state.step,
-                    spec.eval.quality_samples,
-                    device,
-                )
-                .map_err(|e| e.to_string())?;
+            if let Some(quality) = &quality
+                && spec.eval.quality_at_end
+                && !scored_last_step
+            {
+                let report = quality
+                    .record(&state.ema, spec, run_dir, state.step)
+                    .map_err(|e| e.to_string())?;
                 eprintln!("{}", one_line_summary(&spec.name, &report));
             }
             if spec.eval.nll_at_end {

@@ -13,12 +13,11 @@ use super::ema::ema_update;
 use super::grad_clip::clip_global_norm;
 use super::interrupt;
 use super::progress::Progress;
-use super::quality::{one_line_summary, record_quality};
+use super::quality::{QualityEval, one_line_summary};
 use super::schedule_lr::warmup_lr;
 use crate::data::{Batcher, ImageSet};
 use crate::diffusion::{DiffusionSchedule, Objective, StepCoefficients};
 use crate::model::{UNet, forward_at};
-use crate::quality::scorer::Scorer;
 use crate::record::MetricRow;
 use crate::record::metrics::write_metrics;
 use crate::rng::{Stream, normal_tensor, stream, stream_at};
@@ -144,14 +143,7 @@ pub struct Trainer<'a> {
     pub run_dir: &'a Path,
     pub run_id: &'a str,
     /// FID / IS / KID every `eval.quality_every` steps, when the spec asks for it.
-    pub quality: Option<&'a QualityEval<'a>>,
-}
-
-/// What the trainer needs to score its EMA weights during training.
-pub struct QualityEval<'a> {
-    pub scorers: &'a [Scorer],
-    /// The plain (non-autodiff) device the EMA weights live on.
-    pub device: Device,
+    pub quality: Option<&'a QualityEval>,
 }
 
 impl Trainer<'_> {
@@ -179,16 +171,9 @@ impl Trainer<'_> {
     }
 
     fn record_quality(&self, state: &TrainState, quality: &QualityEval) -> Result<(), String> {
-        let report = record_quality(
-            &state.ema,
-            self.spec,
-            quality.scorers,
-            self.run_dir,
-            state.step,
-            self.spec.eval.quality_samples,
-            &quality.device,
-        )
-        .map_err(|e| e.to_string())?;
+        let report = quality
+            .record(&state.ema, self.spec, self.run_dir, state.step)
+            .map_err(|e| e.to_string())?;
         eprintln!("{}", one_line_summary(&self.spec.name, &report));
         Ok(())
     }
