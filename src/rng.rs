@@ -27,6 +27,9 @@ pub enum Stream {
     Quality = 8,
     /// The feature network of the quality scores: its initialisation and dropout-free training.
     FeatureNet = 9,
+    /// Which embedded digits are held out: drawn once with a fixed seed, the same for every
+    /// spec, so every run shares one test split.
+    DataSplit = 10,
 }
 
 /// A stream of `seed` for `purpose`, at its beginning.

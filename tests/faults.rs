@@ -485,3 +485,66 @@ fn a_killed_run_reads_as_interrupted_not_running() {
     assert_eq!(now.status, Status::Interrupted);
     assert!(now.error.unwrap().contains("killed"));
 }
+
+/// An MNIST-format folder of 16 training and 8 test images, the test pixels offset by `shift`.
+fn mnist_folder(dir: &Path, shift: u8) -> PathBuf {
+    fs::create_dir_all(dir).unwrap();
+    let images = |n: u32, offset: u8| {
+        let pixels: Vec<u8> = (0..n as usize * 784)
+            .map(|i| ((i * 37 % 256) as u8).wrapping_add(offset))
+            .collect();
+        gzip(&idx_bytes(&[n, 28, 28], &pixels))
+    };
+    let labels = |n: u32| gzip(&idx_bytes(&[n], &vec![3; n as usize]));
+    fs::write(dir.join("train-images-idx3-ubyte.gz"), images(16, 0)).unwrap();
+    fs::write(dir.join("train-labels-idx1-ubyte.gz"), labels(16)).unwrap();
+    fs::write(dir.join("t10k-images-idx3-ubyte.gz"), images(8, shift)).unwrap();
+    fs::write(dir.join("t10k-labels-idx1-ubyte.gz"), labels(8)).unwrap();
+    dir.to_path_buf()
+}
+
+#[test]
+fn data_changed_since_the_run_started_is_refused_by_resume_and_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = mnist_folder(&dir.path().join("mnist"), 0);
+    let output = bin()
+        .arg("run")
+        .arg(mnist_spec(dir.path(), &data))
+        .arg("--out")
+        .arg(dir.path().join("whole"))
+        .args(["--set", "train.steps=8", "--set", "eval.nll_at_end=false"])
+        .output()
+        .unwrap();
+    assert_success(&output);
+    let whole = last_line(&output);
+    let digest = Meta::read(&whole).unwrap().data_sha256.expect("recorded");
+    assert_ne!(digest.train, digest.test);
+    let run = stopped_copy(&whole, &dir.path().join("stopped"), 4);
+
+    // One test image's pixels move by one grey level: resume and both evaluations refuse.
+    mnist_folder(&data, 1);
+    let before = snapshot(&run);
+    let eval = |what: &str| bin().args(["eval", what]).arg(&run).output().unwrap();
+    for output in [resume(&run), eval("--nll"), eval("--quality")] {
+        let line = one_line_error(&output, 2);
+        assert!(
+            line.contains("data_sha256") && line.contains("the test split read now differs"),
+            "{line}"
+        );
+    }
+    let (mut after, mut before) = (snapshot(&run), before);
+    after.remove(Path::new(".lock"));
+    before.remove(Path::new(".lock"));
+    assert!(
+        before == after,
+        "a refused resume or eval changed the records"
+    );
+
+    // The data the run started on: it resumes and finishes as the uninterrupted run did.
+    mnist_folder(&data, 0);
+    assert_success(&resume(&run));
+    assert_eq!(
+        read_metrics(&run.join("metrics.parquet")).unwrap(),
+        read_metrics(&whole.join("metrics.parquet")).unwrap()
+    );
+}

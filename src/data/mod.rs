@@ -8,6 +8,7 @@ pub mod idx;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 pub use batcher::Batcher;
 
@@ -82,6 +83,20 @@ impl ImageSet {
     pub fn image(&self, i: usize) -> &[f32] {
         let n = self.image_len();
         &self.pixels[i * n..(i + 1) * n]
+    }
+
+    /// SHA-256 (hex) of the images, in order, with their shape and labels: what a run records
+    /// to know later that it is looking at the data it was trained on.
+    pub fn sha256(&self) -> String {
+        let mut hasher = Sha256::new();
+        for dim in [self.len(), self.channels, self.height, self.width] {
+            hasher.update((dim as u64).to_le_bytes());
+        }
+        for v in &self.pixels {
+            hasher.update(v.to_le_bytes());
+        }
+        hasher.update(&self.labels);
+        crate::record::checksum::hex(&hasher.finalize())
     }
 }
 

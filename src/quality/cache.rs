@@ -49,15 +49,11 @@ pub fn cache_root() -> PathBuf {
 
 /// SHA-256 of the pixels and labels of both splits.
 pub fn data_digest(train: &ImageSet, test: &ImageSet) -> String {
-    let mut hasher = Sha256::new();
-    for set in [train, test] {
-        hasher.update((set.len() as u64).to_le_bytes());
-        for v in &set.pixels {
-            hasher.update(v.to_le_bytes());
-        }
-        hasher.update(&set.labels);
-    }
-    hex(&hasher.finalize())
+    hex(&Sha256::digest(format!(
+        "{}{}",
+        train.sha256(),
+        test.sha256()
+    )))
 }
 
 /// The scorer for `dataset`: loaded from the cache, or trained and cached first.

@@ -45,6 +45,16 @@ pub struct Meta {
     pub steps_per_second: Option<f64>,
     /// Steps at which the run was resumed.
     pub resumed_at_steps: Vec<u64>,
+    /// SHA-256 of the data the run was started on; absent in runs made before it was recorded.
+    #[serde(default)]
+    pub data_sha256: Option<DataDigest>,
+}
+
+/// `ImageSet::sha256` of each split.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataDigest {
+    pub train: String,
+    pub test: String,
 }
 
 pub fn now() -> String {

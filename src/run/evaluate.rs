@@ -6,6 +6,7 @@ use std::path::Path;
 use burn::prelude::*;
 
 use super::checkpoint;
+use super::data_check::{check_data, digest_data};
 use super::progress::Progress;
 use super::run_dir::run_id;
 use crate::data::{self, Split};
@@ -14,6 +15,7 @@ use crate::diffusion::bound::{BoundSums, evaluate_bound};
 use crate::error::Failure;
 use crate::model::UNet;
 use crate::record::eval_table::{EvalRow, merge_eval};
+use crate::record::meta::Meta;
 use crate::rng::{Stream, stream};
 use crate::spec::{Experiment, load_resolved};
 
@@ -127,8 +129,15 @@ pub fn eval_nll(run_dir: &Path, images: Option<usize>) -> Result<NllReport, Fail
     if let Some(n) = images {
         spec.eval.nll_images = n;
     }
+    check_run_data(run_dir, &spec)?;
     let (model, step, device) = newest_ema(run_dir, &spec)?;
     record_nll(&model, &spec, run_dir, step, &device)
+}
+
+/// Fails when the run's data changed since it started (see `data_check`).
+pub fn check_run_data(run_dir: &Path, spec: &Experiment) -> Result<(), Failure> {
+    let meta = Meta::read(run_dir).map_err(Failure::BadInput)?;
+    check_data(run_dir, &meta, &digest_data(spec)?.1)
 }
 
 /// The EMA weights of the run's newest checkpoint, its step, and the device they are on.

@@ -1,6 +1,7 @@
 //! Training runs: the loop, its pieces, checkpoints, and the run folder's lifecycle.
 
 pub mod checkpoint;
+pub mod data_check;
 pub mod ema;
 pub mod evaluate;
 pub mod grad_clip;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use burn::prelude::*;
 
-use super::evaluate::newest_ema;
+use super::evaluate::{check_run_data, newest_ema};
 use super::run_dir::run_id;
 use super::sampling::draw_samples_from;
 use crate::data::{self, Split};
@@ -174,6 +174,7 @@ pub fn eval_quality(
 ) -> Result<QualityReport, Failure> {
     let spec = load_resolved(&run_dir.join("spec.yaml"))?;
     let count = samples.unwrap_or(spec.eval.quality_samples);
+    check_run_data(run_dir, &spec)?;
     let (model, step, device) = newest_ema(run_dir, &spec)?;
     QualityEval::new(&spec, inception, count, &device)?.record(&model, &spec, run_dir, step)
 }

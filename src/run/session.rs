@@ -4,16 +4,17 @@
 use std::path::{Path, PathBuf};
 
 use super::checkpoint;
+use super::data_check::{check_data, digest_data};
 use super::evaluate::record_nll;
 use super::quality::{QualityEval, one_line_summary};
 use super::run_dir::{create_run_dir, lock_run_dir, run_id};
 use super::sampling::draw_samples;
 use super::trainer::{Outcome, TrainState, Trainer, fresh_state};
-use crate::data::{self, ImageSet, Split};
+use crate::data::ImageSet;
 use crate::device::{backend_name, training_device};
 use crate::error::Failure;
 use crate::record::grid::write_grid;
-use crate::record::meta::{Meta, Status, git_state, now};
+use crate::record::meta::{DataDigest, Meta, Status, git_state, now};
 use crate::record::metrics::read_metrics;
 use crate::spec::{Experiment, load_resolved};
 
@@ -23,22 +24,14 @@ pub struct RunReport {
     pub outcome: Outcome,
 }
 
-fn train_set(spec: &Experiment) -> Result<ImageSet, Failure> {
-    Ok(data::load(
-        spec.data.dataset,
-        spec.data.dir.as_deref(),
-        Split::Train,
-    )?)
-}
-
 /// Starts a new run of `spec` under `out`.
 pub fn start_run(spec: &Experiment, spec_file: &Path, out: &Path) -> Result<RunReport, Failure> {
     let device = training_device(&spec.device, spec.train.precision).map_err(Failure::BadInput)?;
-    let train_set = train_set(spec)?;
+    let (train_set, data_sha256) = digest_data(spec)?;
     let run_dir = create_run_dir(out, &spec.name, spec.seed).map_err(Failure::Failed)?;
     let recorded = lock_run_dir(&run_dir)
         .map_err(Failure::Failed)
-        .and_then(|lock| Ok((lock, record_start(spec, spec_file, &run_dir)?)));
+        .and_then(|lock| Ok((lock, record_start(spec, spec_file, &run_dir, data_sha256)?)));
     let (_lock, meta) = match recorded {
         Ok(recorded) => recorded,
         Err(e) => {
@@ -52,7 +45,12 @@ pub fn start_run(spec: &Experiment, spec_file: &Path, out: &Path) -> Result<RunR
 }
 
 /// Writes the new run's `spec.yaml` and its `meta.json` (status running).
-fn record_start(spec: &Experiment, spec_file: &Path, run_dir: &Path) -> Result<Meta, Failure> {
+fn record_start(
+    spec: &Experiment,
+    spec_file: &Path,
+    run_dir: &Path,
+    data_sha256: DataDigest,
+) -> Result<Meta, Failure> {
     let yaml = serde_yaml_ng::to_string(spec).expect("spec serialises");
     let write = |name: &str, bytes: &[u8]| {
         crate::record::atomic::write_atomic(&run_dir.join(name), bytes).map_err(|e| {
@@ -86,6 +84,7 @@ fn record_start(spec: &Experiment, spec_file: &Path, run_dir: &Path) -> Result<M
         train_seconds: 0.0,
         steps_per_second: None,
         resumed_at_steps: Vec::new(),
+        data_sha256: Some(data_sha256),
     };
     meta.write(run_dir).map_err(|e| {
         Failure::Failed(format!(
@@ -115,7 +114,8 @@ pub fn resume_run(run_dir: &Path) -> Result<RunReport, Failure> {
         });
     }
     let device = training_device(&spec.device, spec.train.precision).map_err(Failure::BadInput)?;
-    let train_set = train_set(&spec)?;
+    let (train_set, data_sha256) = digest_data(&spec)?;
+    check_data(run_dir, &meta, &data_sha256)?;
     let state = match restore(&spec, run_dir, &device) {
         Ok(state) => state,
         Err(e) => {

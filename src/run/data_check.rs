@@ -1,0 +1,55 @@
+//! A run records the SHA-256 of both data splits when it starts; resuming or evaluating it
+//! first checks that the data read now is the same. Otherwise a changed file, another
+//! `data.dir`, or a new split of the embedded digits would silently continue training on other
+//! images, or score the model on images it was trained on.
+
+use std::path::Path;
+
+use crate::data::{self, ImageSet, Split};
+use crate::error::Failure;
+use crate::record::meta::{DataDigest, Meta};
+use crate::spec::Experiment;
+
+/// The digests of the spec's data as it reads now, with the training split (which the caller
+/// goes on to use).
+pub fn digest_data(spec: &Experiment) -> Result<(ImageSet, DataDigest), Failure> {
+    let (dataset, dir) = (spec.data.dataset, spec.data.dir.as_deref());
+    let train = data::load(dataset, dir, Split::Train)?;
+    let test = data::load(dataset, dir, Split::Test)?;
+    let digest = DataDigest {
+        train: train.sha256(),
+        test: test.sha256(),
+    };
+    Ok((train, digest))
+}
+
+/// Fails when `now` differs from what the run in `run_dir` recorded. A run recorded before
+/// digests were kept cannot be checked: that is said on stderr, and the work goes on.
+pub fn check_data(run_dir: &Path, meta: &Meta, now: &DataDigest) -> Result<(), Failure> {
+    let Some(recorded) = &meta.data_sha256 else {
+        eprintln!(
+            "warning: {}: the run records no data digest (made before they were kept), so it \
+             cannot be checked that the data read now is what it was trained on",
+            run_dir.join("meta.json").display()
+        );
+        return Ok(());
+    };
+    let changed: Vec<&str> = [
+        ("training", &recorded.train, &now.train),
+        ("test", &recorded.test, &now.test),
+    ]
+    .into_iter()
+    .filter(|(_, then, now)| then != now)
+    .map(|(split, _, _)| split)
+    .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::BadInput(format!(
+        "{}: data_sha256: the {} split read now differs from the one this run started on \
+         (other files, another data.dir, or another version of ddpm-exp's split); start a new \
+         run on this data",
+        run_dir.join("meta.json").display(),
+        changed.join(" and ")
+    )))
+}
