@@ -13,6 +13,7 @@ use ddpm_exp::data::{self, DatasetName, Split};
 use ddpm_exp::quality::cache::{load_or_train, read_info};
 use ddpm_exp::quality::score::score_images;
 use ddpm_exp::record::eval_table::read_eval;
+use ddpm_exp::run::checkpoint;
 use rand::{RngExt, SeedableRng};
 
 const NET: &str = "digits-classifier";
@@ -108,6 +109,21 @@ fn check_cli(dir: &Path, cache: &Path) {
         .map(|r| r.0)
         .collect();
     assert_eq!(during, [4, 8, 12]);
+    // The newest two checkpoints are kept (keep_checkpoints: 2), and the one with the lowest
+    // FID, however old.
+    let lowest_at = |steps: &[u64]| {
+        rows(&run, "samples vs train", &fid)
+            .into_iter()
+            .filter(|(step, _)| steps.contains(step))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap()
+    };
+    let mut kept: Vec<u64> = checkpoint::list(&run).iter().map(|c| c.0).collect();
+    kept.sort_unstable();
+    let mut expected = vec![8, 12, lowest_at(&[4, 8, 12]).0];
+    expected.sort_unstable();
+    expected.dedup();
+    assert_eq!(kept, expected);
 
     let output = bin()
         .env("DDPM_EXP_CACHE", cache)
@@ -165,6 +181,18 @@ fn check_cli(dir: &Path, cache: &Path) {
     let row = table.lines().find(|l| l.contains("tiny")).unwrap();
     let shown = row.split('|').nth(fid_column).unwrap().trim().to_string();
     assert_eq!(shown, format!("{samples:.2}"), "{table}");
+    // The best FID compares evaluations with the spec's 40 samples: step 12 now has 30.
+    let (best_step, best) = lowest_at(&[4, 8]);
+    let cell = |heading: &str| {
+        let column = header.split('|').position(|c| c.trim() == heading);
+        let column = column.unwrap_or_else(|| panic!("no {heading} column: {table}"));
+        row.split('|').nth(column).unwrap().trim().to_string()
+    };
+    assert_eq!(cell("best FID (digits-classifier)"), format!("{best:.2}"));
+    assert_eq!(
+        cell("best-FID step (digits-classifier)"),
+        best_step.to_string()
+    );
 
     let output = bin()
         .args(["eval", "--quality", "--samples", "5"])

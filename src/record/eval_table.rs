@@ -19,34 +19,23 @@ pub struct EvalRow {
 
 pub const FILE: &str = "eval.parquet";
 
+/// `split` of sample-quality rows scoring the model's samples against the training split.
+pub const SAMPLES_SPLIT: &str = "samples vs train";
+/// `split` of sample-quality rows scoring held-out real images the same way: the yardstick.
+pub const YARDSTICK_SPLIT: &str = "test vs train";
+
 pub fn read_eval(path: &Path) -> Result<Vec<EvalRow>, String> {
-    let err = |e: PolarsError| format!("{}: not a readable eval table: {e}", path.display());
     let frame = super::parquet::read_frame(path, "eval table")?;
-    let step = frame
-        .column("step")
-        .map_err(err)?
-        .u64()
-        .map_err(err)?
-        .clone();
-    let split = frame
-        .column("split")
-        .map_err(err)?
-        .str()
-        .map_err(err)?
-        .clone();
-    let name = frame
-        .column("name")
-        .map_err(err)?
-        .str()
-        .map_err(err)?
-        .clone();
-    let t = frame.column("t").map_err(err)?.u64().map_err(err)?.clone();
-    let value = frame
-        .column("value")
-        .map_err(err)?
-        .f64()
-        .map_err(err)?
-        .clone();
+    rows_of_frame(&frame).map_err(|e| format!("{}: not a readable eval table: {e}", path.display()))
+}
+
+/// The rows of an eval table already read into a frame.
+pub fn rows_of_frame(frame: &DataFrame) -> Result<Vec<EvalRow>, PolarsError> {
+    let step = frame.column("step")?.u64()?.clone();
+    let split = frame.column("split")?.str()?.clone();
+    let name = frame.column("name")?.str()?.clone();
+    let t = frame.column("t")?.u64()?.clone();
+    let value = frame.column("value")?.f64()?.clone();
     Ok((0..frame.height())
         .map(|i| EvalRow {
             step: step.get(i).unwrap_or(0),

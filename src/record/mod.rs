@@ -1,6 +1,7 @@
 //! What a run leaves on disk: metadata, metrics, sample grids, schedule tables.
 
 pub mod atomic;
+pub mod best_fid;
 pub mod checksum;
 pub mod eval_table;
 pub mod grid;

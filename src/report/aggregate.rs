@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::collect::RunRecord;
+use crate::record::best_fid::best_fids;
+use crate::record::eval_table::{YARDSTICK_SPLIT, rows_of_frame};
 use crate::record::meta::Status;
 
 /// The fraction of a run's last steps whose logged loss is averaged into "final loss"
@@ -16,14 +18,16 @@ pub const FINAL_LOSS_FRACTION: f64 = 0.1;
 /// Column keys of the comparison table, in order; sample-quality keys follow these.
 pub const FINAL_LOSS: &str = "final_loss";
 pub const TEST_NLL: &str = "nll_bpd";
+/// Prefixes of the columns of the lowest FID seen in training and its checkpoint's step
+/// (followed by the network: "best_fid (digits-classifier)").
+pub const BEST_FID: &str = "best_fid";
+pub const BEST_FID_STEP: &str = "best_fid_step";
 
 /// Eval totals that are not scores to compare (they describe the evaluation itself).
 const NOT_A_SCORE: [&str; 3] = ["prior_bpd", "nll_images", "quality_images"];
 /// Eval rows that describe a score rather than being one: its spread over IS splits and KID
 /// subsets, and the feature network's accuracy (names carry the network: "kid_std (…)").
 const DESCRIBES_A_SCORE: [&str; 3] = ["is_std (", "kid_std (", "accuracy ("];
-/// Quality rows of held-out real images: the yardstick, not a score of the run.
-const YARDSTICK_SPLIT: &str = "test vs train";
 
 fn is_score(name: &str) -> bool {
     !NOT_A_SCORE.contains(&name) && !DESCRIBES_A_SCORE.iter().any(|p| name.starts_with(p))
@@ -145,6 +149,13 @@ pub fn run_values(run: &RunRecord) -> Result<RunValues, String> {
                 .into_iter()
                 .filter(|(name, _)| is_score(name));
             values.extend(scores);
+            // The paper's way: the lowest FID of the evaluations made during training.
+            let rows = rows_of_frame(eval).map_err(polars_err)?;
+            for best in best_fids(&rows, run.spec.eval.quality_samples) {
+                let net = &best.network;
+                values.insert(format!("{BEST_FID} ({net})"), best.fid);
+                values.insert(format!("{BEST_FID_STEP} ({net})"), best.step as f64);
+            }
         }
     }
     Ok(RunValues {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::aggregate::{CellRow, FINAL_LOSS, RunValues, Stat, TEST_NLL};
+use super::aggregate::{BEST_FID, BEST_FID_STEP, CellRow, FINAL_LOSS, RunValues, Stat, TEST_NLL};
 
 /// The table's columns: final loss, test NLL, then every sample-quality score any cell has.
 pub fn columns(rows: &[CellRow]) -> Vec<String> {
@@ -29,6 +29,8 @@ pub fn heading(key: &str) -> String {
             Some((score @ ("fid" | "is" | "kid"), net)) => {
                 format!("{} ({net}", score.to_uppercase())
             }
+            Some((BEST_FID, net)) => format!("best FID ({net}"),
+            Some((BEST_FID_STEP, net)) => format!("best-FID step ({net}"),
             _ => other.to_string(),
         },
     }
@@ -41,6 +43,7 @@ fn digits(key: &str) -> usize {
         TEST_NLL => 3,
         // KID of good samples is a few thousandths.
         k if k.starts_with("kid (") => 4,
+        k if k.starts_with(BEST_FID_STEP) => 0,
         _ => 2,
     }
 }

@@ -50,7 +50,7 @@ pub fn list(run_dir: &Path) -> Vec<(u64, PathBuf)> {
     found
 }
 
-/// Writes a checkpoint and keeps only the newest `keep`.
+/// Writes a checkpoint and keeps only the newest `keep`, and those of the `protected` steps.
 pub fn save<M: Module + Clone>(
     run_dir: &Path,
     model: &M,
@@ -58,6 +58,7 @@ pub fn save<M: Module + Clone>(
     optimizer: &ModuleOptimizer,
     state: &CheckpointState,
     keep: usize,
+    protected: &[u64],
 ) -> Result<PathBuf, String> {
     let root = run_dir.join(DIR);
     fs::create_dir_all(&root).map_err(|e| format!("{}: cannot create: {e}", root.display()))?;
@@ -88,8 +89,10 @@ pub fn save<M: Module + Clone>(
     fs::rename(partial.path(), &final_dir).map_err(|e| err(&e))?;
     let _ = partial.keep(); // renamed away: nothing left to delete
     sync_dir(&root).map_err(|e| err(&e))?;
-    for (_, old) in list(run_dir).into_iter().skip(keep) {
-        let _ = fs::remove_dir_all(old);
+    for (step, old) in list(run_dir).into_iter().skip(keep) {
+        if !protected.contains(&step) {
+            let _ = fs::remove_dir_all(old);
+        }
     }
     Ok(final_dir)
 }
@@ -162,4 +165,32 @@ pub fn load_ema<M: Module>(dir: &Path, model: M) -> Result<(M, CheckpointState),
         .try_load_file(&path)
         .map_err(|e| format!("{}: cannot load: {e}", path.display()))?;
     Ok((model, state))
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::nn::LinearConfig;
+    use burn::optim::AdamConfig;
+    use burn::prelude::Device;
+
+    use super::*;
+
+    #[test]
+    fn pruning_keeps_the_newest_and_the_protected() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = Device::flex();
+        let model = LinearConfig::new(2, 2).init(&device);
+        let optimizer: ModuleOptimizer = AdamConfig::new().init();
+        for step in 1..=5 {
+            let state = CheckpointState {
+                step,
+                seed: 0,
+                rng: String::new(),
+                last_loss: None,
+            };
+            save(dir.path(), &model, &model, &optimizer, &state, 2, &[2]).unwrap();
+        }
+        let steps: Vec<u64> = list(dir.path()).into_iter().map(|(s, _)| s).collect();
+        assert_eq!(steps, [5, 4, 2]);
+    }
 }

@@ -18,7 +18,7 @@ use crate::quality::extract::quantise;
 use crate::quality::inception_cache::load_inception;
 use crate::quality::score::{QualityScores, score_images};
 use crate::quality::scorer::Scorer;
-use crate::record::eval_table::{EvalRow, merge_eval};
+use crate::record::eval_table::{EvalRow, SAMPLES_SPLIT, YARDSTICK_SPLIT, merge_eval};
 use crate::rng::{Stream, stream_at};
 use crate::spec::{Experiment, load_resolved};
 
@@ -148,8 +148,8 @@ pub fn quality_rows(report: &QualityReport) -> Vec<EvalRow> {
     for scores in &report.networks {
         let net = &scores.network;
         for (split, s) in [
-            ("samples vs train", &scores.samples),
-            ("test vs train", &scores.held_out),
+            (SAMPLES_SPLIT, &scores.samples),
+            (YARDSTICK_SPLIT, &scores.held_out),
         ] {
             rows.push(row(split, format!("fid ({net})"), s.fid));
             rows.push(row(split, format!("is ({net})"), s.is_mean));

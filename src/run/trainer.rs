@@ -19,6 +19,8 @@ use crate::data::{Batcher, ImageSet};
 use crate::diffusion::{DiffusionSchedule, Objective, StepCoefficients};
 use crate::model::{UNet, forward_at};
 use crate::record::MetricRow;
+use crate::record::best_fid::best_fids;
+use crate::record::eval_table;
 use crate::record::metrics::write_metrics;
 use crate::rng::{Stream, normal_tensor, stream, stream_at};
 use crate::spec::Experiment;
@@ -166,8 +168,21 @@ impl Trainer<'_> {
             &state.optimizer,
             &ckpt,
             self.spec.train.keep_checkpoints,
+            &self.best_fid_steps()?,
         )?;
         Ok(())
+    }
+
+    /// The checkpoints that gave each network's lowest FID so far: kept however old, since
+    /// the paper's scores are taken there.
+    fn best_fid_steps(&self) -> Result<Vec<u64>, String> {
+        let table = self.run_dir.join(eval_table::FILE);
+        if self.quality.is_none() || !table.exists() {
+            return Ok(Vec::new());
+        }
+        let rows = eval_table::read_eval(&table)?;
+        let best = best_fids(&rows, self.spec.eval.quality_samples);
+        Ok(best.into_iter().map(|b| b.step).collect())
     }
 
     fn record_quality(&self, state: &TrainState, quality: &QualityEval) -> Result<(), String> {

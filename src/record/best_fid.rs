@@ -1,0 +1,109 @@
+//! The lowest FID a run's samples reached during training, and the checkpoint that gave it:
+//! the paper reports its scores "at the lowest FID seen in training" (DESIGN.md §2).
+
+use super::eval_table::{EvalRow, SAMPLES_SPLIT};
+
+/// One network's best evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BestFid {
+    /// e.g. "digits-classifier".
+    pub network: String,
+    /// The checkpoint evaluated.
+    pub step: u64,
+    pub fid: f64,
+}
+
+/// Per network (in name order): the lowest samples-vs-train FID among the evaluations made with
+/// `images` samples (FID is biased by the sample count, so only equal counts compare); the
+/// earliest step wins a tie.
+pub fn best_fids(rows: &[EvalRow], images: usize) -> Vec<BestFid> {
+    let scored_with = |step: u64| {
+        rows.iter().any(|r| {
+            r.step == step
+                && r.split == SAMPLES_SPLIT
+                && r.name == "quality_images"
+                && r.value == images as f64
+        })
+    };
+    let mut best: Vec<BestFid> = Vec::new();
+    let fids = rows
+        .iter()
+        .filter(|r| r.split == SAMPLES_SPLIT && r.t.is_none());
+    for row in fids {
+        let Some(network) = row
+            .name
+            .strip_prefix("fid (")
+            .and_then(|n| n.strip_suffix(')'))
+        else {
+            continue;
+        };
+        if !row.value.is_finite() || !scored_with(row.step) {
+            continue;
+        }
+        match best.iter_mut().find(|b| b.network == network) {
+            Some(b) if (row.value, row.step) < (b.fid, b.step) => {
+                b.step = row.step;
+                b.fid = row.value;
+            }
+            Some(_) => {}
+            None => best.push(BestFid {
+                network: network.to_string(),
+                step: row.step,
+                fid: row.value,
+            }),
+        }
+    }
+    best.sort_by(|a, b| a.network.cmp(&b.network));
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(step: u64, split: &str, name: &str, value: f64) -> EvalRow {
+        EvalRow {
+            step,
+            split: split.into(),
+            name: name.into(),
+            t: None,
+            value,
+        }
+    }
+
+    #[test]
+    fn lowest_fid_at_the_asked_sample_count_per_network() {
+        let net = "fid (digits-classifier)";
+        let mut rows = Vec::new();
+        for (step, fid, n) in [
+            (100, 9.0, 64.0),
+            (200, 4.0, 64.0),
+            (300, 5.0, 64.0),
+            (400, 1.0, 8.0),
+        ] {
+            rows.push(row(step, SAMPLES_SPLIT, net, fid));
+            rows.push(row(step, SAMPLES_SPLIT, "quality_images", n));
+        }
+        // The same checkpoint scored by another network, and held-out images scoring lower.
+        rows.push(row(100, SAMPLES_SPLIT, "fid (inception-v3)", 30.0));
+        rows.push(row(200, "test vs train", net, 0.5));
+        let best = best_fids(&rows, 64);
+        assert_eq!(
+            best,
+            vec![
+                BestFid {
+                    network: "digits-classifier".into(),
+                    step: 200,
+                    fid: 4.0
+                },
+                BestFid {
+                    network: "inception-v3".into(),
+                    step: 100,
+                    fid: 30.0
+                },
+            ]
+        );
+        assert_eq!(best_fids(&rows, 8)[0].step, 400);
+        assert!(best_fids(&rows, 1000).is_empty());
+    }
+}
