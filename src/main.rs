@@ -170,7 +170,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = ddpm_exp::run::interrupt::install() {
+    ddpm_exp::run::interrupt::ignore_file_size_signal();
+    let trains = matches!(cli.command, Command::Run { .. } | Command::Ablate { .. });
+    if trains && let Err(e) = ddpm_exp::run::interrupt::install() {
         eprintln!("warning: {e}");
     }
     match dispatch(cli.command) {

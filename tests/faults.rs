@@ -548,3 +548,35 @@ fn data_changed_since_the_run_started_is_refused_by_resume_and_eval() {
         read_metrics(&whole.join("metrics.parquet")).unwrap()
     );
 }
+
+#[test]
+fn sigterm_stops_an_evaluation_at_once_and_leaves_its_table_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = finished_run(dir.path());
+    let before = snapshot(&run);
+    // Far more samples than can be drawn before the signal arrives.
+    let mut child = bin()
+        .env("DDPM_EXP_CACHE", dir.path().join("cache"))
+        .args(["eval", "--quality", "--samples", "1000000"])
+        .arg(&run)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let signalled = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(10),
+            "eval ignored SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), None, "ended by the signal: {status:?}");
+    assert!(snapshot(&run) == before, "the run's records changed");
+}
