@@ -122,7 +122,7 @@ fn check_scorer(weights: &Path, dir: &Path, device: &Device) {
     let cache = dir.join("cache");
     let scorer = load_inception(weights, DatasetName::Mnist, Some(&data), &cache, device).unwrap();
     assert_eq!(scorer.name, "inception-v3");
-    assert_eq!(scorer.reference.mean.len(), INCEPTION_FEATURES);
+    assert_eq!(scorer.reference.stats.mean.len(), INCEPTION_FEATURES);
     assert_eq!(scorer.reference_features.rows(), 12);
     let again = load_inception(weights, DatasetName::Mnist, Some(&data), &cache, device).unwrap();
     assert_eq!(again.reference, scorer.reference);

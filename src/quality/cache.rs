@@ -135,7 +135,9 @@ fn build(
             .map_err(|e| err(&e))?;
         write_atomic(&partial.join("info.json"), pretty(&info).as_bytes()).map_err(|e| err(&e))?;
         let shape = [train.channels, train.height, train.width];
-        let (features, _) = extract(&ScoringNet::Classifier(net), &train.pixels, shape, device);
+        let label = format!("{}: reference features", info.name);
+        let net = ScoringNet::Classifier(net);
+        let (features, _) = extract(&net, &train.pixels, shape, device, &label);
         write_reference(partial, &features)
     })
 }

@@ -4,19 +4,23 @@ use burn::prelude::*;
 
 use super::Features;
 use super::scorer::ScoringNet;
+use crate::run::progress::Progress;
 
-/// (features, class probabilities row by row) of the images [c, h, w] in `pixels`.
+/// (features, class probabilities row by row) of the images [c, h, w] in `pixels`, with
+/// progress in images under `label` (Inception on a CPU takes minutes).
 pub fn extract(
     net: &ScoringNet,
     pixels: &[f32],
     shape: [usize; 3],
     device: &Device,
+    label: &str,
 ) -> (Features, Vec<f64>) {
     let image_len: usize = shape.iter().product();
     let count = pixels.len() / image_len;
     let batch = net.batch_size();
     let (mut features, mut probs) = (Vec::new(), Vec::new());
     let mut dim = 0;
+    let mut progress = Progress::new(label, 0, count as u64);
     for start in (0..count).step_by(batch) {
         let end = (start + batch).min(count);
         let x = Tensor::from_data(
@@ -30,7 +34,9 @@ pub fn extract(
         dim = f.dims()[1];
         features.extend(to_f64(f));
         probs.extend(to_f64(p));
+        progress.update(end as u64, "images");
     }
+    progress.finish();
     (Features::new(dim.max(1), features), probs)
 }
 

@@ -56,7 +56,8 @@ pub fn load_inception(
         );
         let started = Instant::now();
         let shape = [train.channels, train.height, train.width];
-        let (features, _) = extract(&net, &train.pixels, shape, device);
+        let label = format!("{NAME}: reference features");
+        let (features, _) = extract(&net, &train.pixels, shape, device, &label);
         let info = ReferenceInfo {
             weights_sha256,
             dataset,

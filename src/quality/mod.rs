@@ -16,6 +16,6 @@ pub mod scorer;
 pub mod training;
 
 pub use features::Features;
-pub use frechet::{FeatureStats, frechet_distance};
+pub use frechet::{FeatureStats, FrechetReference, frechet_distance};
 pub use inception_score::inception_score;
 pub use kid::kernel_inception_distance;

@@ -4,7 +4,7 @@ use burn::prelude::*;
 
 use super::extract::extract;
 use super::scorer::Scorer;
-use super::{FeatureStats, frechet_distance, inception_score, kernel_inception_distance};
+use super::{FeatureStats, inception_score, kernel_inception_distance};
 use crate::rng::{Stream, stream_at};
 
 /// IS is reported over 10 splits, as in Salimans et al. and the paper's Table 1.
@@ -31,7 +31,8 @@ pub fn score_images(
     seed: u64,
     device: &Device,
 ) -> Result<QualityScores, String> {
-    let (features, probs) = extract(&scorer.net, pixels, shape, device);
+    let label = format!("{}: features", scorer.name);
+    let (features, probs) = extract(&scorer.net, pixels, shape, device, &label);
     let stats = FeatureStats::of(&features)?;
     let classes = probs.len() / features.rows().max(1);
     let (is_mean, is_std) = inception_score(&probs, classes, IS_SPLITS)?;
@@ -45,7 +46,7 @@ pub fn score_images(
     )?;
     Ok(QualityScores {
         images: features.rows(),
-        fid: frechet_distance(&stats, &scorer.reference),
+        fid: scorer.reference.distance(&stats),
         is_mean,
         is_std,
         kid_mean,

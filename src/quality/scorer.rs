@@ -11,7 +11,7 @@ use nalgebra::{DMatrix, DVector};
 
 use super::feature_net::FeatureNet;
 use super::inception::FidInception;
-use super::{FeatureStats, Features};
+use super::{FeatureStats, Features, FrechetReference};
 use crate::record::atomic::write_atomic;
 use crate::record::checksum::write_manifest;
 
@@ -60,8 +60,8 @@ pub struct Scorer {
     /// The cache folder of the network and its reference statistics.
     pub dir: PathBuf,
     pub net: ScoringNet,
-    /// Mean and covariance of the reference (training split) features.
-    pub reference: FeatureStats,
+    /// Mean and covariance of the reference (training split) features, with Σ^½.
+    pub reference: FrechetReference,
     /// Features of the first reference images, for KID.
     pub reference_features: Features,
 }
@@ -106,11 +106,12 @@ fn read_le<const N: usize>(path: &Path) -> Result<Vec<[u8; N]>, String> {
 }
 
 /// Reads what `write_reference` wrote for features `dim` wide: (statistics, KID rows).
+/// Σ^½ is computed here, once per scorer, not once per FID.
 pub fn read_reference(
     dir: &Path,
     dim: usize,
     count: usize,
-) -> Result<(FeatureStats, Features), String> {
+) -> Result<(FrechetReference, Features), String> {
     let mean: Vec<f64> = read_le::<8>(&dir.join(REFERENCE_FILES[0]))?
         .into_iter()
         .map(f64::from_le_bytes)
@@ -134,7 +135,7 @@ pub fn read_reference(
         cov: DMatrix::from_vec(dim, dim, cov),
         count,
     };
-    Ok((stats, Features::new(dim, rows)))
+    Ok((FrechetReference::new(stats), Features::new(dim, rows)))
 }
 
 /// Makes the cache folder `dir` in one step: `fill` writes `files` into a temporary sibling,
