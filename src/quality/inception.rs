@@ -61,6 +61,11 @@ impl BasicConv2d {
     }
 }
 
+/// `x` through `layers` one after another: one branch of an Inception block.
+fn chain(layers: &[&BasicConv2d], x: Tensor<4>) -> Tensor<4> {
+    layers.iter().fold(x, |h, layer| layer.forward(h))
+}
+
 fn avg_pool_3x3_excluding_padding() -> AvgPool2d {
     AvgPool2dConfig::new([3, 3])
         .with_strides([1, 1])
@@ -105,13 +110,13 @@ impl InceptionA {
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let b1 = self.branch1x1.forward(x.clone());
-        let b5 = self
-            .branch5x5_2
-            .forward(self.branch5x5_1.forward(x.clone()));
-        let b3 = self.branch3x3dbl_3.forward(
-            self.branch3x3dbl_2
-                .forward(self.branch3x3dbl_1.forward(x.clone())),
-        );
+        let b5 = chain(&[&self.branch5x5_1, &self.branch5x5_2], x.clone());
+        let dbl = [
+            &self.branch3x3dbl_1,
+            &self.branch3x3dbl_2,
+            &self.branch3x3dbl_3,
+        ];
+        let b3 = chain(&dbl, x.clone());
         let bp = self.branch_pool.forward(self.pool.forward(x));
         Tensor::cat(vec![b1, b5, b3, bp], 1)
     }
@@ -140,10 +145,12 @@ impl InceptionB {
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let b3 = self.branch3x3.forward(x.clone());
-        let bd = self.branch3x3dbl_3.forward(
-            self.branch3x3dbl_2
-                .forward(self.branch3x3dbl_1.forward(x.clone())),
-        );
+        let dbl = [
+            &self.branch3x3dbl_1,
+            &self.branch3x3dbl_2,
+            &self.branch3x3dbl_3,
+        ];
+        let bd = chain(&dbl, x.clone());
         Tensor::cat(vec![b3, bd, self.pool.forward(x)], 1)
     }
 }
@@ -185,18 +192,18 @@ impl InceptionC {
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let b1 = self.branch1x1.forward(x.clone());
-        let b7 = [&self.branch7x7_1, &self.branch7x7_2, &self.branch7x7_3]
-            .iter()
-            .fold(x.clone(), |h, layer| layer.forward(h));
-        let bd = [
+        let b7 = chain(
+            &[&self.branch7x7_1, &self.branch7x7_2, &self.branch7x7_3],
+            x.clone(),
+        );
+        let dbl = [
             &self.branch7x7dbl_1,
             &self.branch7x7dbl_2,
             &self.branch7x7dbl_3,
             &self.branch7x7dbl_4,
             &self.branch7x7dbl_5,
-        ]
-        .iter()
-        .fold(x.clone(), |h, layer| layer.forward(h));
+        ];
+        let bd = chain(&dbl, x.clone());
         let bp = self.branch_pool.forward(self.pool.forward(x));
         Tensor::cat(vec![b1, b7, bd, bp], 1)
     }
@@ -228,17 +235,14 @@ impl InceptionD {
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let b3 = self
-            .branch3x3_2
-            .forward(self.branch3x3_1.forward(x.clone()));
-        let b7 = [
+        let b3 = chain(&[&self.branch3x3_1, &self.branch3x3_2], x.clone());
+        let x7 = [
             &self.branch7x7x3_1,
             &self.branch7x7x3_2,
             &self.branch7x7x3_3,
             &self.branch7x7x3_4,
-        ]
-        .iter()
-        .fold(x.clone(), |h, layer| layer.forward(h));
+        ];
+        let b7 = chain(&x7, x.clone());
         Tensor::cat(vec![b3, b7, self.pool.forward(x)], 1)
     }
 }
@@ -289,9 +293,7 @@ impl InceptionE {
             ],
             1,
         );
-        let h = self
-            .branch3x3dbl_2
-            .forward(self.branch3x3dbl_1.forward(x.clone()));
+        let h = chain(&[&self.branch3x3dbl_1, &self.branch3x3dbl_2], x.clone());
         let bd = Tensor::cat(
             vec![
                 self.branch3x3dbl_3a.forward(h.clone()),
