@@ -2,7 +2,8 @@
 # Installs the pinned PyPI torch into .venv-tch (project-local, git-ignored) and builds
 # ddpm-exp with the LibTorch backend (`--features tch`) against it. Extra arguments go to
 # `cargo build` (e.g. `--bin ddpm-exp`); `scripts/setup-tch.sh test` runs the test suite
-# with the feature instead.
+# with the feature instead, and `scripts/setup-tch.sh reference` only installs the tests'
+# Python reference (torch, torchvision, pytorch-fid) without building anything.
 #
 # Why PyPI's torch: tch would otherwise download libtorch from pytorch.org at build time,
 # which a machine that reaches only the package registries cannot do. Why exactly 2.11.0:
@@ -33,14 +34,16 @@ fi
 torch_dir=$("$VENV/bin/python" -c 'import importlib.util, os; print(os.path.dirname(importlib.util.find_spec("torch").origin))')
 ln -sfn "$torch_dir" "$VENV/libtorch"
 
-if [ "${1:-}" = test ]; then
+if [ "${1:-}" = test ] || [ "${1:-}" = reference ]; then
+    mode=$1
     shift
-    # tests/inception_fid.rs compares our Inception-v3 with pytorch-fid's own code.
+    # tests/it/inception_fid.rs compares our Inception-v3 with pytorch-fid's own code.
     if ! "$VENV/bin/python" -c 'import pytorch_fid, torchvision' 2>/dev/null; then
         echo "setup-tch: installing pytorch-fid==$PYTORCH_FID_VERSION, torchvision==$TORCHVISION_VERSION (test reference)" >&2
         "$VENV/bin/pip" install --quiet --disable-pip-version-check \
             "torchvision==$TORCHVISION_VERSION" "pytorch-fid==$PYTORCH_FID_VERSION"
     fi
+    [ "$mode" = reference ] && exit 0
     exec cargo test --release --features tch "$@"
 fi
 cargo build --release --features tch "$@"

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: every test on the default backend (burn-flex), then the
-# backend-generic tests again on LibTorch's CPU device. One build serves both: the `tch`
-# feature only adds a backend, so the default-device tests are unchanged by it. The first run
-# installs the pinned torch into .venv-tch (scripts/setup-tch.sh, ~2.7 GB from PyPI).
-# Plain `cargo test --release` runs the default-backend part without any torch.
+# The whole test suite, as CI runs it: every test on the default backend (burn-flex), built
+# exactly as the main job builds it, so `cargo run --release` afterwards compiles nothing;
+# then the backend-generic tests again on LibTorch's CPU device, built with the `tch` feature
+# (which changes only Burn's own crates and the LibTorch ones). The first run installs the
+# pinned torch and the Inception test's reference into .venv-tch (scripts/setup-tch.sh,
+# ~2.7 GB from PyPI). Extra arguments go to both `cargo test` calls (before their filters).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup-tch.sh test "$@"
-DDPM_TEST_DEVICE=libtorch-cpu scripts/setup-tch.sh test \
-    --test device_cli --test cli_run --test interrupt_resume --test model_shape \
-    --test objective_grid --test bound_math --test report_cli --test quality_eval \
-    --test inception_fid "$@"
+# The modules of tests/it that run on any device (DDPM_TEST_DEVICE picks it).
+BACKEND_GENERIC=(device_cli:: cli_run:: interrupt_resume:: model_shape:: objective_grid::
+    bound_math:: report_cli:: quality_eval:: inception_fid::)
+
+scripts/setup-tch.sh reference
+cargo test --release "$@"
+DDPM_TEST_DEVICE=libtorch-cpu scripts/setup-tch.sh test "$@" --test it -- "${BACKEND_GENERIC[@]}"

@@ -11,18 +11,66 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::module::Module;
+use burn::prelude::*;
 use rand::RngExt;
 use serde::Serialize;
 
 use crate::data::{Batcher, ImageSet};
 use crate::device::{backend_name, training_device};
-use crate::diffusion::AncestralSampler;
 use crate::error::Failure;
-use crate::model::{UNetConfig, forward_at};
+use crate::model::{UNet, UNetConfig, forward_at};
+use crate::progress::Progress;
 use crate::rng::{Stream, normal_tensor, stream, stream_at};
-use crate::run::progress::Progress;
-use crate::run::trainer::{PhaseClock, Trainer, fresh_state};
-use crate::spec::Experiment;
+use crate::run::train_step::{Networks, TrainStep};
+use crate::spec::{Experiment, Overrides, ResolvedSpec, SpecError};
+
+/// The spec to measure. The bench trains on random images, so no dataset folder is read and
+/// none must exist (`data.dir=.` comes first, so the user's own `--set data.dir` still wins).
+pub fn load_bench_spec(
+    path: &Path,
+    profile: Option<&str>,
+    overrides: &Overrides,
+) -> Result<ResolvedSpec, SpecError> {
+    let mut overrides = overrides.clone();
+    overrides.set.insert(0, "data.dir=.".to_string());
+    crate::spec::load(path, profile, &overrides)
+}
+
+/// Wall time of each phase of the training step (`bench --phases`). Each mark waits for the
+/// device to finish, which itself costs a little and hides overlap between phases.
+struct PhaseClock {
+    device: Device,
+    last: Instant,
+    /// (phase, seconds) summed over the steps timed, in step order.
+    seconds: Vec<(&'static str, f64)>,
+}
+
+impl PhaseClock {
+    fn new(device: &Device) -> Self {
+        Self {
+            device: device.clone(),
+            last: Instant::now(),
+            seconds: Vec::new(),
+        }
+    }
+
+    /// Starts timing a step (time before this is not counted).
+    fn restart(&mut self) {
+        let _ = self.device.sync();
+        self.last = Instant::now();
+    }
+
+    fn mark(&mut self, phase: &'static str) {
+        let _ = self.device.sync();
+        let now = Instant::now();
+        let elapsed = (now - self.last).as_secs_f64();
+        self.last = now;
+        match self.seconds.iter_mut().find(|(p, _)| *p == phase) {
+            Some((_, total)) => *total += elapsed,
+            None => self.seconds.push((phase, elapsed)),
+        }
+    }
+}
 
 /// How much to measure.
 #[derive(Debug, Clone)]
@@ -90,75 +138,25 @@ pub fn run_bench(spec: &Experiment, options: &BenchOptions) -> Result<BenchResul
     let schedule = spec.schedule();
     let batch = spec.train.batch_size;
     let images = random_images(spec, batch * 4);
-    let mut state = fresh_state(spec, &device.clone().autodiff());
-    let params = state.model.num_params();
-    let trainer = Trainer {
-        spec,
-        schedule: &schedule,
-        objective: spec.objective(),
-        device: device.clone().autodiff(),
-        run_dir: Path::new("."),
-        run_id: "bench",
-        quality: None,
-    };
+    let step = TrainStep::new(spec, &schedule, &device);
+    let mut nets = Networks::fresh(spec, &step.device);
+    let params = nets.model.num_params();
     let mut batcher = Batcher::new(&images, batch, spec.data.random_flip, spec.seed);
-
-    let total = options.warmup_steps + options.train_steps;
-    let mut progress = Progress::new(&format!("{}: train steps", spec.name), 0, total);
-    let mut started = Instant::now();
-    let mut final_loss = f64::NAN;
-    for step in 0..total {
-        if step == options.warmup_steps {
-            started = Instant::now();
-        }
-        // The step reads its loss back to the host, so the clock sees finished work.
-        final_loss = trainer.train_step(&mut state, &mut batcher, step, None);
-        progress.update(step + 1, &format!("loss {final_loss:.4}"));
-    }
-    let train_seconds = started.elapsed().as_secs_f64();
-    progress.finish();
-
-    let mut clock = PhaseClock::new(&trainer.device);
-    for step in total..total + options.phase_steps {
-        clock.restart();
-        trainer.train_step(&mut state, &mut batcher, step, Some(&mut clock));
-    }
-    let phase_ms = clock
-        .seconds
-        .iter()
-        .map(|(phase, s)| (phase.to_string(), 1e3 * s / options.phase_steps as f64))
-        .collect();
-
+    let (train_seconds, final_loss) = time_training(&step, &mut nets, &mut batcher, options);
+    let phase_ms = time_phases(&step, &mut nets, &mut batcher, options);
     let t_max = schedule.timesteps();
     let sample_steps = options.sample_steps.min(t_max);
-    let mut sample_seconds = 0.0;
-    if options.sample_images > 0 && sample_steps > 0 {
-        let (channels, side) = spec.data.dataset.image_shape();
-        let shape = [options.sample_images, channels, side, side];
-        let sampler = AncestralSampler {
-            schedule: &schedule,
-            objective: spec.objective(),
-            clip_x0: spec.sample.clip_x0,
-        };
-        let model = state.ema.clone();
-        let mut rng = stream(spec.seed, Stream::Sampling);
-        // One untimed network call warms the inference path's kernels.
-        let noise = normal_tensor(&mut rng, shape, &device);
-        let warm = forward_at(&model, noise, &vec![t_max; shape[0]], precision);
-        let _ = warm.into_data();
-        let mut progress =
-            Progress::new(&format!("{}: sampling", spec.name), 0, sample_steps as u64);
-        let started = Instant::now();
-        let mut x = normal_tensor(&mut rng, shape, &device);
-        for (done, t) in (t_max + 1 - sample_steps..=t_max).rev().enumerate() {
-            let out = forward_at(&model, x.clone(), &vec![t; shape[0]], precision);
-            x = sampler.step(out, x, t, || normal_tensor(&mut rng, shape, &device));
-            progress.update(done as u64 + 1, "");
-        }
-        let _ = x.into_data(); // waits for the device
-        sample_seconds = started.elapsed().as_secs_f64();
-        progress.finish();
-    }
+    let sample_seconds = if options.sample_images > 0 && sample_steps > 0 {
+        time_sampling(
+            spec,
+            &nets.ema,
+            options.sample_images,
+            sample_steps,
+            &device,
+        )
+    } else {
+        0.0
+    };
     let sample_seconds_full = sample_seconds * t_max as f64 / sample_steps.max(1) as f64;
     let (channels, side) = spec.data.dataset.image_shape();
     Ok(BenchResult {
@@ -186,4 +184,82 @@ pub fn run_bench(spec: &Experiment, options: &BenchOptions) -> Result<BenchResul
         timesteps: t_max,
         phase_ms,
     })
+}
+
+/// Seconds for the timed training steps after the warm-up, and the last loss.
+fn time_training(
+    step: &TrainStep,
+    nets: &mut Networks,
+    batcher: &mut Batcher,
+    options: &BenchOptions,
+) -> (f64, f64) {
+    let total = options.warmup_steps + options.train_steps;
+    let label = format!("{}: train steps", step.spec.name);
+    let mut progress = Progress::new(&label, 0, total);
+    let mut started = Instant::now();
+    let mut final_loss = f64::NAN;
+    for k in 0..total {
+        if k == options.warmup_steps {
+            started = Instant::now();
+        }
+        // The step reads its loss back to the host, so the clock sees finished work.
+        final_loss = step.run(nets, batcher, k, false, &mut |_| {}).loss;
+        progress.update(k + 1, &format!("loss {final_loss:.4}"));
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    progress.finish();
+    (seconds, final_loss)
+}
+
+/// Milliseconds per step in each phase, over `options.phase_steps` more steps.
+fn time_phases(
+    step: &TrainStep,
+    nets: &mut Networks,
+    batcher: &mut Batcher,
+    options: &BenchOptions,
+) -> Vec<(String, f64)> {
+    let first = options.warmup_steps + options.train_steps;
+    let mut clock = PhaseClock::new(&step.device);
+    for k in first..first + options.phase_steps {
+        clock.restart();
+        step.run(nets, batcher, k, false, &mut |phase| clock.mark(phase));
+    }
+    clock
+        .seconds
+        .iter()
+        .map(|(phase, s)| (phase.to_string(), 1e3 * s / options.phase_steps as f64))
+        .collect()
+}
+
+/// Seconds for `steps` reverse steps from t = T of `images` samples at once.
+fn time_sampling(
+    spec: &Experiment,
+    model: &UNet,
+    images: usize,
+    steps: usize,
+    device: &Device,
+) -> f64 {
+    let (precision, schedule) = (spec.train.precision, spec.schedule());
+    let t_max = schedule.timesteps();
+    let (channels, side) = spec.data.dataset.image_shape();
+    let shape = [images, channels, side, side];
+    let sampler = spec.sampler(&schedule);
+    let model = model.clone();
+    let mut rng = stream(spec.seed, Stream::Sampling);
+    // One untimed network call warms the inference path's kernels.
+    let noise = normal_tensor(&mut rng, shape, device);
+    let warm = forward_at(&model, noise, &vec![t_max; shape[0]], precision);
+    let _ = warm.into_data();
+    let mut progress = Progress::new(&format!("{}: sampling", spec.name), 0, steps as u64);
+    let started = Instant::now();
+    let mut x = normal_tensor(&mut rng, shape, device);
+    for (done, t) in (t_max + 1 - steps..=t_max).rev().enumerate() {
+        let out = forward_at(&model, x.clone(), &vec![t; shape[0]], precision);
+        x = sampler.step(out, x, t, || normal_tensor(&mut rng, shape, device));
+        progress.update(done as u64 + 1, "");
+    }
+    let _ = x.into_data(); // waits for the device
+    let seconds = started.elapsed().as_secs_f64();
+    progress.finish();
+    seconds
 }

@@ -1,15 +1,25 @@
 //! `ddpm-exp ablate`: every spec × seed as one cell, run in order, past failures, skipping
-//! cells already complete and resuming unfinished ones, then a summary table.
+//! cells already complete and resuming unfinished ones, then a summary table. How one cell is
+//! trained is the caller's [`CellTrainer`] (the binary passes the in-process trainer), so the
+//! grid's bookkeeping stays apart from training.
 
 pub mod summary;
 
 use std::path::{Path, PathBuf};
 
 use crate::error::Failure;
+use crate::record::RunFolder;
 use crate::record::atomic::write_atomic;
-use crate::record::meta::{Meta, Status};
-use crate::run::{resume_run, start_run};
-use crate::spec::{Experiment, find_profile, load_spec_with_profile};
+use crate::record::meta::Status;
+use crate::spec::{Experiment, Overrides};
+
+/// Trains one cell: a new run under a results folder, or the continuation of an unfinished one.
+pub trait CellTrainer {
+    /// Starts `cell` in a new run folder under `out` and returns that folder.
+    fn start(&self, cell: &Cell, out: &Path) -> Result<PathBuf, Failure>;
+    /// Continues the run in `run_dir` from its newest checkpoint.
+    fn resume(&self, run_dir: &Path) -> Result<(), Failure>;
+}
 
 /// One spec at one seed.
 #[derive(Debug, Clone)]
@@ -34,15 +44,16 @@ pub fn plan(
     specs: &[PathBuf],
     seeds: &[u64],
     profile: Option<&str>,
-    overrides: &[String],
+    overrides: &Overrides,
 ) -> Result<Vec<Cell>, Failure> {
     let mut cells = Vec::new();
     for spec in specs {
-        let profile_path = profile.map(|p| find_profile(spec, p)).transpose()?;
         for &seed in seeds {
-            let mut set = overrides.to_vec();
-            set.push(format!("seed={seed}"));
-            let resolved = load_spec_with_profile(spec, profile_path.as_deref(), &set)?;
+            let cell = Overrides {
+                seed: Some(seed),
+                ..overrides.clone()
+            };
+            let resolved = crate::spec::load(spec, profile, &cell)?;
             cells.push(Cell {
                 spec_file: spec.clone(),
                 experiment: resolved.experiment,
@@ -52,22 +63,12 @@ pub fn plan(
     Ok(cells)
 }
 
-/// The run folder of an earlier attempt at exactly this cell (same resolved spec), if any.
-pub fn existing_run(out: &Path, cell: &Experiment) -> Option<PathBuf> {
-    let prefix = format!("{}_seed{}_", cell.name, cell.seed);
+/// The run folder of the newest earlier attempt at exactly this cell (same resolved spec).
+pub fn existing_run(out: &Path, cell: &Experiment) -> Option<RunFolder> {
     let wanted = serde_yaml_ng::to_string(cell).ok()?;
-    let mut found: Vec<PathBuf> = std::fs::read_dir(out)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
-        })
-        .filter(|p| std::fs::read_to_string(p.join("spec.yaml")).is_ok_and(|s| s == wanted))
-        .collect();
-    found.sort();
-    found.pop()
+    RunFolder::attempts(out, &cell.name, cell.seed)
+        .into_iter()
+        .rfind(|folder| folder.spec_text().is_some_and(|s| s == wanted))
 }
 
 /// What an ablation did, for the caller to print.
@@ -76,17 +77,33 @@ pub struct AblationReport {
     pub table: String,
     pub summary_path: PathBuf,
     pub any_failed: bool,
+    /// Ctrl-C / SIGTERM stopped the grid before every cell ran.
+    pub interrupted: bool,
 }
 
-/// Runs every spec × seed into `out` (default `results/ablate[-PROFILE]`) and writes
-/// `summary.md` there. `specs` empty means every experiments/*.yaml but base.yaml.
+/// What `ablate` was asked to run.
+pub struct AblationRequest<'a> {
+    /// Spec files; empty means every experiments/*.yaml but base.yaml.
+    pub specs: Vec<PathBuf>,
+    pub seeds: &'a [u64],
+    pub profile: Option<&'a str>,
+    /// Default `results/ablate[-PROFILE]`.
+    pub out: Option<PathBuf>,
+    pub overrides: &'a Overrides,
+}
+
+/// Runs every cell of `request` with `trainer` and writes `summary.md` beside the run folders.
 pub fn run_ablation(
-    specs: Vec<PathBuf>,
-    seeds: &[u64],
-    profile: Option<&str>,
-    out: Option<PathBuf>,
-    overrides: &[String],
+    request: AblationRequest<'_>,
+    trainer: &dyn CellTrainer,
 ) -> Result<AblationReport, Failure> {
+    let AblationRequest {
+        specs,
+        seeds,
+        profile,
+        out,
+        overrides,
+    } = request;
     let specs = if specs.is_empty() {
         default_cells(Path::new("experiments"))?
     } else {
@@ -99,10 +116,11 @@ pub fn run_ablation(
     });
     let started = std::time::Instant::now();
     let mut rows = Vec::new();
+    let mut interrupted = false;
     for (k, cell) in cells.iter().enumerate() {
         let e = &cell.experiment;
         eprintln!("[{}/{}] {} seed {}", k + 1, cells.len(), e.name, e.seed);
-        let (action, run_dir) = run_cell(&out, cell);
+        let (action, run_dir) = run_cell(&out, cell, trainer);
         eprintln!(
             "[{}/{}] {} seed {}: {action:?}",
             k + 1,
@@ -116,7 +134,8 @@ pub fn run_ablation(
             &action,
             run_dir.as_deref(),
         ));
-        if crate::run::interrupt::requested() {
+        if crate::interrupt::requested() {
+            interrupted = true;
             eprintln!(
                 "interrupted: {} cell(s) not run; `ablate` again resumes where this stopped",
                 cells.len() - k - 1
@@ -124,23 +143,35 @@ pub fn run_ablation(
             break;
         }
     }
-    let table = summary::markdown(&rows);
-    let minutes = started.elapsed().as_secs_f64() / 60.0;
-    let text = format!(
-        "# Ablation summary\n\nprofile: {}, seeds: {seeds:?}, wall time of this invocation: {minutes:.1} min\n\n{table}",
-        profile.unwrap_or("default")
-    );
-    std::fs::create_dir_all(&out)
-        .map_err(|e| Failure::Failed(format!("{}: {e}", out.display())))?;
-    let summary_path = out.join("summary.md");
-    write_atomic(&summary_path, text.as_bytes())
-        .map_err(|e| Failure::Failed(format!("{}: cannot write: {e}", summary_path.display())))?;
+    let (table, summary_path) = write_summary(&out, profile, seeds, &rows, started)?;
     let any_failed = rows.iter().any(|r| r.status.starts_with("failed"));
     Ok(AblationReport {
         table,
         summary_path,
         any_failed,
+        interrupted,
     })
+}
+
+/// Writes `out/summary.md`: the rows as a Markdown table under a line saying what ran.
+fn write_summary(
+    out: &Path,
+    profile: Option<&str>,
+    seeds: &[u64],
+    rows: &[summary::SummaryRow],
+    started: std::time::Instant,
+) -> Result<(String, PathBuf), Failure> {
+    let table = summary::markdown(rows);
+    let minutes = started.elapsed().as_secs_f64() / 60.0;
+    let text = format!(
+        "# Ablation summary\n\nprofile: {}, seeds: {seeds:?}, wall time of this invocation: {minutes:.1} min\n\n{table}",
+        profile.unwrap_or("default")
+    );
+    std::fs::create_dir_all(out).map_err(|e| Failure::Failed(format!("{}: {e}", out.display())))?;
+    let summary_path = out.join("summary.md");
+    write_atomic(&summary_path, text.as_bytes())
+        .map_err(|e| Failure::Failed(format!("{}: cannot write: {e}", summary_path.display())))?;
+    Ok((table, summary_path))
 }
 
 /// Every spec in `dir` but the shared base, in name order.
@@ -158,21 +189,26 @@ pub fn default_cells(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
 }
 
 /// Runs one cell: skip when complete, resume when unfinished, start otherwise.
-pub fn run_cell(out: &Path, cell: &Cell) -> (CellAction, Option<PathBuf>) {
-    if let Some(dir) = existing_run(out, &cell.experiment) {
-        match Meta::read(&dir).map(|m| m.status) {
+pub fn run_cell(
+    out: &Path,
+    cell: &Cell,
+    trainer: &dyn CellTrainer,
+) -> (CellAction, Option<PathBuf>) {
+    if let Some(folder) = existing_run(out, &cell.experiment) {
+        let dir = folder.dir().to_path_buf();
+        match folder.read_meta().map(|m| m.status) {
             Ok(Status::Ok | Status::Diverged) => return (CellAction::Skipped, Some(dir)),
             Ok(_) => {
-                return match resume_run(&dir) {
-                    Ok(_) => (CellAction::Resumed, Some(dir)),
+                return match trainer.resume(&dir) {
+                    Ok(()) => (CellAction::Resumed, Some(dir)),
                     Err(e) => (CellAction::Failed(e.to_string()), Some(dir)),
                 };
             }
             Err(_) => {} // unreadable: start afresh beside it
         }
     }
-    match start_run(&cell.experiment, &cell.spec_file, out) {
-        Ok(report) => (CellAction::Started, Some(report.run_dir)),
+    match trainer.start(cell, out) {
+        Ok(run_dir) => (CellAction::Started, Some(run_dir)),
         Err(e) => (CellAction::Failed(e.to_string()), None),
     }
 }

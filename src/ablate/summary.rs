@@ -3,9 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::CellAction;
-use crate::record::eval_table::{self, read_eval};
-use crate::record::meta::Status;
-use crate::run::run_dir::current_meta;
+use crate::record::RunFolder;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SummaryRow {
@@ -30,24 +28,21 @@ pub fn summarise(cell: &str, seed: u64, action: &CellAction, run_dir: Option<&Pa
         steps_per_second: None,
         run_dir: run_dir.map(Path::to_path_buf),
     };
-    let meta = run_dir.and_then(|d| current_meta(d).ok());
+    let folder = run_dir.map(RunFolder::at);
+    let meta = folder.as_ref().and_then(|f| f.current_meta().ok());
     row.status = match (&meta, action) {
         (_, CellAction::Failed(why)) => format!("failed: {why}"),
-        (Some(m), _) => match m.status {
-            Status::Ok => "ok".into(),
-            Status::Diverged => format!("diverged at step {}", m.diverged_at_step.unwrap_or(0)),
-            other => format!("{other:?}").to_lowercase(),
-        },
+        (Some(m), _) => m.status.describe(m.diverged_at_step),
         (None, _) => "no record".into(),
     };
-    let Some(dir) = run_dir else { return row };
+    let Some(folder) = folder else { return row };
     if let Some(m) = &meta {
         row.steps_per_second = m.steps_per_second;
         // The last step's loss (always logged), or a diverged run's last finite one, as the
         // paper's "–" cells keep theirs.
         row.final_loss = m.last_finite_loss;
     }
-    if let Ok(evals) = read_eval(&dir.join(eval_table::FILE)) {
+    if let Ok(Some(evals)) = folder.read_eval() {
         row.test_nll_bpd = evals
             .iter()
             .filter(|r| r.name == "nll_bpd")

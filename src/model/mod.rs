@@ -3,6 +3,7 @@
 pub mod blocks;
 pub mod config;
 pub mod layers;
+pub mod param_ids;
 pub mod precision;
 pub mod time_embedding;
 pub mod unet;

@@ -10,6 +10,7 @@ use burn::tensor::activation::silu;
 use super::blocks::{AttnBlock, ResBlock, upsample_nearest};
 use super::config::UNetConfig;
 use super::layers::{ZERO_INIT_GAIN, conv, dense};
+use super::param_ids::with_path_ids;
 use super::time_embedding::sinusoidal_embedding;
 
 /// One resolution level: residual blocks, each optionally followed by attention, and the
@@ -39,29 +40,66 @@ pub struct UNet {
 
 impl UNetConfig {
     /// Builds the network with freshly drawn weights (seed the device first for determinism).
+    /// The weights are drawn in a fixed order: down path, middle, up path, then the time
+    /// embedding, the input conv and the head.
     pub fn init(&self, device: &Device) -> UNet {
         let ch = self.channels;
-        let time_dim = 4 * ch;
-        let g = self.norm_groups;
-        let res_block = |c_in, c_out| ResBlock::new(c_in, c_out, time_dim, g, self.dropout, device);
-        let attn_at = |res: usize, c| {
-            self.attention_resolutions
-                .contains(&res)
-                .then(|| AttnBlock::new(c, g, device))
+        let (down, skip_channels, current) = self.down_path(device);
+        let mid_block1 = self.res_block(current, current, device);
+        let mid_attn = AttnBlock::new(current, self.norm_groups, device);
+        let mid_block2 = self.res_block(current, current, device);
+        let (up, current) = self.up_path(current, skip_channels, device);
+        let net = UNet {
+            time_dense1: dense(ch, 4 * ch, 1.0, device),
+            time_dense2: dense(4 * ch, 4 * ch, 1.0, device),
+            conv_in: conv(self.in_channels, ch, 3, 1, 1.0, device),
+            down,
+            mid_block1,
+            mid_attn,
+            mid_block2,
+            up,
+            norm_out: GroupNormConfig::new(self.norm_groups, current).init(device),
+            conv_out: conv(current, self.out_channels, 3, 1, ZERO_INIT_GAIN, device),
+            embed_dim: ch,
         };
+        with_path_ids(net)
+    }
+
+    /// A residual block taking the time embedding (4 × the base channels).
+    fn res_block(&self, c_in: usize, c_out: usize, device: &Device) -> ResBlock {
+        let time_dim = 4 * self.channels;
+        ResBlock::new(
+            c_in,
+            c_out,
+            time_dim,
+            self.norm_groups,
+            self.dropout,
+            device,
+        )
+    }
+
+    /// Self-attention over `c` channels if the spec asks for it at resolution `res`.
+    fn attention_at(&self, res: usize, c: usize, device: &Device) -> Option<AttnBlock> {
+        self.attention_resolutions
+            .contains(&res)
+            .then(|| AttnBlock::new(c, self.norm_groups, device))
+    }
+
+    /// The down path's levels, the channels of every activation kept for a skip connection,
+    /// and the channels it ends with.
+    fn down_path(&self, device: &Device) -> (Vec<Level>, Vec<usize>, usize) {
+        let ch = self.channels;
         let resolutions = self.level_resolutions();
         let last = self.channel_mult.len() - 1;
-
-        // Down path; remember the channels of every activation kept for a skip connection.
         let mut skip_channels = vec![ch];
         let mut current = ch;
         let mut down = Vec::new();
         for (level, &mult) in self.channel_mult.iter().enumerate() {
             let (mut blocks, mut attentions) = (Vec::new(), Vec::new());
             for _ in 0..self.num_res_blocks {
-                blocks.push(res_block(current, ch * mult));
+                blocks.push(self.res_block(current, ch * mult, device));
                 current = ch * mult;
-                attentions.push(attn_at(resolutions[level], current));
+                attentions.push(self.attention_at(resolutions[level], current, device));
                 skip_channels.push(current);
             }
             let resample = (level != last).then(|| conv(current, current, 3, 2, 1.0, device));
@@ -74,20 +112,27 @@ impl UNetConfig {
                 resample,
             });
         }
+        (down, skip_channels, current)
+    }
 
-        let mid_block1 = res_block(current, current);
-        let mid_attn = AttnBlock::new(current, g, device);
-        let mid_block2 = res_block(current, current);
-
-        // Up path, deepest level first; each block consumes one skip activation.
+    /// The up path, deepest level first (each block consumes one skip activation), and the
+    /// channels it ends with.
+    fn up_path(
+        &self,
+        mut current: usize,
+        mut skip_channels: Vec<usize>,
+        device: &Device,
+    ) -> (Vec<Level>, usize) {
+        let ch = self.channels;
+        let resolutions = self.level_resolutions();
         let mut up = Vec::new();
         for (level, &mult) in self.channel_mult.iter().enumerate().rev() {
             let (mut blocks, mut attentions) = (Vec::new(), Vec::new());
             for _ in 0..=self.num_res_blocks {
                 let skip = skip_channels.pop().expect("one skip per up block");
-                blocks.push(res_block(current + skip, ch * mult));
+                blocks.push(self.res_block(current + skip, ch * mult, device));
                 current = ch * mult;
-                attentions.push(attn_at(resolutions[level], current));
+                attentions.push(self.attention_at(resolutions[level], current, device));
             }
             let resample = (level != 0).then(|| conv(current, current, 3, 1, 1.0, device));
             up.push(Level {
@@ -96,20 +141,7 @@ impl UNetConfig {
                 resample,
             });
         }
-
-        UNet {
-            time_dense1: dense(ch, time_dim, 1.0, device),
-            time_dense2: dense(time_dim, time_dim, 1.0, device),
-            conv_in: conv(self.in_channels, ch, 3, 1, 1.0, device),
-            down,
-            mid_block1,
-            mid_attn,
-            mid_block2,
-            up,
-            norm_out: GroupNormConfig::new(g, current).init(device),
-            conv_out: conv(current, self.out_channels, 3, 1, ZERO_INIT_GAIN, device),
-            embed_dim: ch,
-        }
+        (up, current)
     }
 }
 

@@ -4,7 +4,7 @@ use burn::prelude::*;
 
 use super::Features;
 use super::scorer::ScoringNet;
-use crate::run::progress::Progress;
+use crate::progress::Progress;
 
 /// (features, class probabilities row by row) of the images [c, h, w] in `pixels`, with
 /// progress in images under `label` (Inception on a CPU takes minutes).

@@ -10,7 +10,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::cache::data_digest;
+use super::classifier_cache::data_digest;
 use super::extract::extract;
 use super::inception::{INCEPTION_FEATURES, load_pytorch_fid};
 use super::scorer::{

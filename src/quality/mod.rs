@@ -2,16 +2,17 @@
 //! harness's own per-dataset classifier, or Inception-v3 from the user's pytorch-fid weights.
 //! Every score is named after its network, so nobody reads a classifier FID as Inception FID.
 
-pub mod cache;
+pub mod classifier_cache;
 pub mod extract;
 pub mod feature_net;
 pub mod features;
 pub mod frechet;
+pub mod image_scores;
 pub mod inception;
+pub mod inception_blocks;
 pub mod inception_cache;
 pub mod inception_score;
 pub mod kid;
-pub mod score;
 pub mod scorer;
 pub mod training;
 

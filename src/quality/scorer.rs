@@ -13,7 +13,7 @@ use super::feature_net::FeatureNet;
 use super::inception::FidInception;
 use super::{FeatureStats, Features, FrechetReference};
 use crate::record::atomic::write_atomic;
-use crate::record::checksum::write_manifest;
+use crate::record::publish::{IfPresent, publish_dir};
 
 /// Reference images kept for KID (FID uses the statistics of all of them).
 const KID_REFERENCE: usize = 10_000;
@@ -138,29 +138,12 @@ pub fn read_reference(
     Ok((FrechetReference::new(stats), Features::new(dim, rows)))
 }
 
-/// Makes the cache folder `dir` in one step: `fill` writes `files` into a temporary sibling,
-/// which gets their checksums.json and is renamed to `dir`. A crash leaves no half-made
-/// folder; a folder another process made first is kept (it holds the same thing).
+/// Makes the cache folder `dir` in one step (see record::publish); a folder another process
+/// made first is kept, since it holds the same thing.
 pub fn publish_cache(
     dir: &Path,
     files: &[&str],
     fill: impl FnOnce(&Path) -> Result<(), String>,
 ) -> Result<(), String> {
-    let root = dir.parent().expect("a cache folder has a parent");
-    let err = |e: std::io::Error| format!("{}: cannot write: {e}", dir.display());
-    std::fs::create_dir_all(root).map_err(err)?;
-    let partial = tempfile::Builder::new()
-        .prefix(".partial-")
-        .tempdir_in(root)
-        .map_err(err)?;
-    fill(partial.path())?;
-    write_manifest(partial.path(), files).map_err(err)?;
-    match std::fs::rename(partial.path(), dir) {
-        Ok(()) => {
-            let _ = partial.keep(); // renamed away: nothing left to delete
-            Ok(())
-        }
-        Err(_) if dir.exists() => Ok(()),
-        Err(e) => Err(err(e)),
-    }
+    publish_dir(dir, files, IfPresent::Keep, "cannot write", fill)
 }

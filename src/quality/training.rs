@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::feature_net::{CLASSES, FeatureNet};
 use crate::data::{Batcher, DatasetName, ImageSet};
+use crate::progress::Progress;
 use crate::rng::{Stream, stream, stream_at};
-use crate::run::progress::Progress;
 
 /// How the feature network is trained; part of its cache key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

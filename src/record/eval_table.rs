@@ -1,4 +1,4 @@
-//! `eval.parquet`: evaluation results in long form (run_id, step, split, name, t, value), where
+//! A run's eval table (`eval.parquet`): evaluation results in long form (run_id, step, split, name, t, value), where
 //! `step` is the checkpoint evaluated and `t` is set for per-timestep terms and null for totals.
 //! A new evaluation of the same checkpoint and kind replaces the old rows.
 
@@ -16,8 +16,6 @@ pub struct EvalRow {
     pub t: Option<u64>,
     pub value: f64,
 }
-
-pub const FILE: &str = "eval.parquet";
 
 /// `split` of sample-quality rows scoring the model's samples against the training split.
 pub const SAMPLES_SPLIT: &str = "samples vs train";
@@ -47,11 +45,10 @@ pub fn rows_of_frame(frame: &DataFrame) -> Result<Vec<EvalRow>, PolarsError> {
         .collect())
 }
 
-/// Adds `rows` to the run's eval table, dropping older rows of the same step and names.
-pub fn merge_eval(run_dir: &Path, run_id: &str, rows: &[EvalRow]) -> Result<(), String> {
-    let path = run_dir.join(FILE);
+/// Adds `rows` to the eval table at `path`, dropping older rows of the same step and names.
+pub fn merge_eval(path: &Path, run_id: &str, rows: &[EvalRow]) -> Result<(), String> {
     let mut all = if path.exists() {
-        read_eval(&path)?
+        read_eval(path)?
     } else {
         Vec::new()
     };
@@ -72,7 +69,7 @@ pub fn merge_eval(run_dir: &Path, run_id: &str, rows: &[EvalRow]) -> Result<(), 
         "value" => all.iter().map(|r| r.value).collect::<Vec<f64>>(),
     )
     .map_err(|e| err(&e))?;
-    replace_with(&path, |file| {
+    replace_with(path, |file| {
         ParquetWriter::new(file)
             .finish(&mut frame)
             .map(|_| ())

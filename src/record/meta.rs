@@ -1,10 +1,7 @@
-//! `meta.json`: what ran, where, from which code, and how it ended.
-
-use std::path::Path;
+//! A run's metadata (`meta.json`, read and written by `RunFolder`): what ran, where, from which
+//! code, and how it ended.
 
 use serde::{Deserialize, Serialize};
-
-use super::atomic::write_atomic;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -14,6 +11,17 @@ pub enum Status {
     Diverged,
     Interrupted,
     Failed,
+}
+
+impl Status {
+    /// How a run with this status reads in every table: "ok", "diverged at step N",
+    /// "running", "interrupted", "failed".
+    pub fn describe(self, diverged_at_step: Option<u64>) -> String {
+        match self {
+            Status::Diverged => format!("diverged at step {}", diverged_at_step.unwrap_or(0)),
+            other => format!("{other:?}").to_lowercase(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,21 +67,6 @@ pub struct DataDigest {
 
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-impl Meta {
-    pub fn write(&self, run_dir: &Path) -> std::io::Result<()> {
-        let json = serde_json::to_string_pretty(self).expect("meta serialises");
-        write_atomic(&run_dir.join("meta.json"), json.as_bytes())
-    }
-
-    pub fn read(run_dir: &Path) -> Result<Self, String> {
-        let path = run_dir.join("meta.json");
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not a valid run record: {e}", path.display()))
-    }
 }
 
 /// (commit, dirty) of the git checkout around the current folder, if any.

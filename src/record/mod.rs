@@ -8,7 +8,10 @@ pub mod grid;
 pub mod meta;
 pub mod metrics;
 pub mod parquet;
+pub mod publish;
+pub mod run_folder;
 pub mod schedule_table;
 
 pub use meta::{Meta, Status};
 pub use metrics::MetricRow;
+pub use run_folder::RunFolder;

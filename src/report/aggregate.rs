@@ -66,11 +66,7 @@ pub struct CellRow {
 impl CellRow {
     /// "ok", "diverged at step N", or a count of each ending when the seeds differ.
     pub fn status(&self) -> String {
-        let describe = |r: &RunValues| match r.status {
-            Status::Diverged => format!("diverged at step {}", r.diverged_at_step.unwrap_or(0)),
-            Status::Ok => "ok".into(),
-            other => format!("{other:?}").to_lowercase(),
-        };
+        let describe = |r: &RunValues| r.status.describe(r.diverged_at_step);
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for r in &self.runs {
             *counts.entry(describe(r)).or_default() += 1;

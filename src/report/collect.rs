@@ -7,14 +7,10 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use crate::error::Failure;
-use crate::record::eval_table;
+use crate::record::RunFolder;
 use crate::record::meta::Meta;
 use crate::record::parquet::read_frame;
-use crate::run::run_dir::current_meta;
 use crate::spec::{Experiment, load_resolved};
-
-/// Files that mark a folder as a run folder (any one of them is enough to try it).
-const RUN_MARKERS: [&str; 4] = ["meta.json", "spec.yaml", "metrics.parquet", "checkpoints"];
 
 /// How deep below an input folder run folders are looked for (results/ablate-x/run = 2).
 const MAX_DEPTH: usize = 3;
@@ -74,12 +70,8 @@ pub fn collect_runs(inputs: &[PathBuf]) -> Result<(Vec<RunRecord>, Vec<BrokenRun
     Ok((runs, broken))
 }
 
-fn is_run_dir(dir: &Path) -> bool {
-    RUN_MARKERS.iter().any(|m| dir.join(m).exists())
-}
-
 fn find_run_dirs(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
-    if is_run_dir(dir) {
+    if RunFolder::looks_like_run(dir) {
         found.push(dir.to_path_buf());
         return;
     }
@@ -99,15 +91,16 @@ fn find_run_dirs(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
 
 /// Reads one run folder; the error names the file that is missing or unreadable.
 pub fn read_run(dir: &Path) -> Result<RunRecord, String> {
-    let meta = current_meta(dir)?;
-    let spec = load_resolved(&dir.join("spec.yaml")).map_err(|e| e.to_string())?;
-    let metrics_path = dir.join("metrics.parquet");
+    let folder = RunFolder::at(dir);
+    let meta = folder.current_meta()?;
+    let spec = load_resolved(&folder.spec_path()).map_err(|e| e.to_string())?;
+    let metrics_path = folder.metrics_path();
     let metrics = if metrics_path.exists() {
         read_frame(&metrics_path, "metrics table")?
     } else {
         empty_metrics()
     };
-    let eval_path = dir.join(eval_table::FILE);
+    let eval_path = folder.eval_path();
     let eval = if eval_path.exists() {
         Some(read_frame(&eval_path, "eval table")?)
     } else {

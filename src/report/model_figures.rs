@@ -13,9 +13,9 @@ use crate::data::{self, Split};
 use crate::device::parse_device;
 use crate::diffusion::{AncestralSampler, DiffusionSchedule, StepCoefficients};
 use crate::model::UNet;
+use crate::progress::Progress;
+use crate::record::RunFolder;
 use crate::rng::{Stream, normal_tensor, stream, stream_at};
-use crate::run::checkpoint;
-use crate::run::progress::Progress;
 use crate::spec::Experiment;
 
 /// What the caller chose for these figures.
@@ -60,11 +60,7 @@ struct Context<'a> {
 
 impl Context<'_> {
     fn sampler(&self) -> AncestralSampler<'_> {
-        AncestralSampler {
-            schedule: &self.schedule,
-            objective: self.spec.objective(),
-            clip_x0: self.spec.sample.clip_x0,
-        }
+        self.spec.sampler(&self.schedule)
     }
 
     fn image_len(&self) -> usize {
@@ -107,14 +103,14 @@ pub fn draw_run_figures(
     out_dir: &Path,
     settings: ModelFigureSettings,
 ) -> Result<RunFigures, String> {
-    let Some((_, newest)) = checkpoint::list(&run.dir).into_iter().next() else {
+    let device = parse_device(&run.spec.device)?;
+    let model = run.spec.unet_config().init(&device);
+    let Some((model, state)) = RunFolder::at(&run.dir).load_newest_ema(model)? else {
         return Err(format!(
             "{}: no checkpoint to draw samples from",
             run.dir.display()
         ));
     };
-    let device = parse_device(&run.spec.device)?;
-    let (model, state) = checkpoint::load_ema(&newest, run.spec.unet_config().init(&device))?;
     let (channels, side) = run.spec.data.dataset.image_shape();
     let ctx = Context {
         model,
@@ -142,33 +138,46 @@ pub fn draw_run_figures(
                 .into(),
         png: progressive.save(&out_dir.join("progressive"))?,
     });
-    match data::load(
-        run.spec.data.dataset,
-        run.spec.data.dir.as_deref(),
-        Split::Test,
-    ) {
-        Ok(test) if test.len() >= 2 => {
-            let rec = reconstructions(&ctx, settings, test.image(0));
-            done.figures.push(WrittenFigure {
-                caption:
-                    "One test image diffused to t = T, 3T/4, T/2, T/4, T/10 and sampled back; each row shares its x_t"
-                        .into(),
-                png: rec.save(&out_dir.join("reconstruction"))?,
-            });
-            let interp = interpolations(&ctx, settings, test.image(0), test.image(1));
-            done.figures.push(WrittenFigure {
-                caption: "Two test images interpolated in pixel space (top) and in x_t at t = T/10, T/4, T/2, 3T/4, decoded with one z for every λ".into(),
-                png: interp.save(&out_dir.join("interpolation"))?,
-            });
-        }
-        Ok(_) => done.notes.push(
-            "the test split has fewer than two images: no reconstructions or interpolations".into(),
-        ),
-        Err(e) => done
-            .notes
-            .push(format!("no reconstructions or interpolations: {e}")),
-    }
+    test_image_figures(&ctx, run, settings, out_dir, &mut done)?;
     Ok(done)
+}
+
+/// Reconstructions (Fig 11) and interpolations (Fig 12) of the first two test images, or a note
+/// saying why there are none.
+fn test_image_figures(
+    ctx: &Context,
+    run: &RunRecord,
+    settings: ModelFigureSettings,
+    out_dir: &Path,
+    done: &mut RunFigures,
+) -> Result<(), String> {
+    let data = &run.spec.data;
+    let test = match data::load(data.dataset, data.dir.as_deref(), Split::Test) {
+        Ok(test) if test.len() >= 2 => test,
+        Ok(_) => {
+            done.notes.push(
+                "the test split has fewer than two images: no reconstructions or interpolations"
+                    .into(),
+            );
+            return Ok(());
+        }
+        Err(e) => {
+            done.notes
+                .push(format!("no reconstructions or interpolations: {e}"));
+            return Ok(());
+        }
+    };
+    let rec = reconstructions(ctx, settings, test.image(0));
+    done.figures.push(WrittenFigure {
+        caption: "One test image diffused to t = T, 3T/4, T/2, T/4, T/10 and sampled back; each row shares its x_t".into(),
+        png: rec.save(&out_dir.join("reconstruction"))?,
+    });
+    let interp = interpolations(ctx, settings, test.image(0), test.image(1));
+    done.figures.push(WrittenFigure {
+        caption: "Two test images interpolated in pixel space (top) and in x_t at t = T/10, T/4, T/2, 3T/4, decoded with one z for every λ".into(),
+        png: interp.save(&out_dir.join("interpolation"))?,
+    });
+    Ok(())
 }
 
 /// The sample grid and, from the same chain, x̂_0 of its first rows every T/10 steps.
@@ -203,7 +212,14 @@ fn samples_and_progressive(
     );
     progress.finish();
     let samples = ctx.images(samples);
-    let columns = (count as f64).sqrt().ceil() as usize;
+    let grid = sample_grid(ctx, &samples, step);
+    let progressive = progressive_figure(ctx, &snapshots, &samples[..rows]);
+    (grid, progressive)
+}
+
+/// The samples in a square-ish grid.
+fn sample_grid(ctx: &Context, samples: &[Vec<f32>], step: u64) -> ImageFigure {
+    let columns = (samples.len() as f64).sqrt().ceil() as usize;
     let grid_rows = samples
         .chunks(columns)
         .map(|chunk| ImageRow {
@@ -211,15 +227,22 @@ fn samples_and_progressive(
             images: chunk.to_vec(),
         })
         .collect();
-    let grid = ctx.figure(
+    ctx.figure(
         format!("{} · samples at step {step}", ctx.spec.name),
         Vec::new(),
         grid_rows,
-    );
+    )
+}
 
+/// One row per sample: its x̂_0 at each snapshot (t, images), then the sample itself.
+fn progressive_figure(
+    ctx: &Context,
+    snapshots: &[(usize, Vec<Vec<f32>>)],
+    samples: &[Vec<f32>],
+) -> ImageFigure {
     let mut labels: Vec<String> = snapshots.iter().map(|(t, _)| format!("t={t}")).collect();
     labels.push("x_0".into());
-    let progressive_rows = (0..rows)
+    let progressive_rows = (0..samples.len())
         .map(|r| ImageRow {
             label: format!("sample {}", r + 1),
             images: snapshots
@@ -229,15 +252,14 @@ fn samples_and_progressive(
                 .collect(),
         })
         .collect();
-    let progressive = ctx.figure(
+    ctx.figure(
         format!(
             "{} · progressive generation: predicted x_0 along the chain",
             ctx.spec.name
         ),
         labels,
         progressive_rows,
-    );
-    (grid, progressive)
+    )
 }
 
 /// The timesteps reconstructions start from: T, 3T/4, T/2, T/4, T/10.
@@ -292,6 +314,15 @@ fn reconstructions(ctx: &Context, settings: ModelFigureSettings, x0: &[f32]) -> 
     )
 }
 
+/// (1 − λ) p + λ q for every λ, stacked along the batch.
+fn mix_by(lambdas: &[f32], p: &Tensor<4>, q: &Tensor<4>) -> Tensor<4> {
+    let mixed = lambdas
+        .iter()
+        .map(|&l| p.clone().mul_scalar(1.0 - l) + q.clone().mul_scalar(l))
+        .collect();
+    Tensor::cat(mixed, 0)
+}
+
 /// Pixel-space interpolation, then for t = T/10, T/4, T/2, 3T/4: x_t and x'_t drawn with one
 /// noise, mixed (1 − λ) x_t + λ x'_t and decoded with the same z for every λ.
 fn interpolations(
@@ -306,15 +337,7 @@ fn interpolations(
         .map(|i| i as f32 / INTERPOLATION_STEPS as f32)
         .collect();
     let n = lambdas.len();
-    let mix = |p: &Tensor<4>, q: &Tensor<4>| {
-        Tensor::cat(
-            lambdas
-                .iter()
-                .map(|&l| p.clone().mul_scalar(1.0 - l) + q.clone().mul_scalar(l))
-                .collect(),
-            0,
-        )
-    };
+    let mix = |p: &Tensor<4>, q: &Tensor<4>| mix_by(&lambdas, p, q);
     let (xa, xb) = (ctx.tensor(&[a]), ctx.tensor(&[b]));
     let eps_a = normal_tensor(&mut rng, xa.dims(), &ctx.device);
     let eps_b = normal_tensor(&mut rng, xb.dims(), &ctx.device);

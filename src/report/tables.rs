@@ -177,10 +177,7 @@ pub fn html(rows: &[CellRow]) -> String {
 }
 
 fn run_status(run: &RunValues) -> String {
-    match run.diverged_at_step {
-        Some(step) => format!("diverged at step {step}"),
-        None => format!("{:?}", run.status).to_lowercase(),
-    }
+    run.status.describe(run.diverged_at_step)
 }
 
 /// Every run with its own numbers, as Markdown (what the comparison table averages).

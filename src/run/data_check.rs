@@ -3,10 +3,9 @@
 //! `data.dir`, or a new split of the embedded digits would silently continue training on other
 //! images, or score the model on images it was trained on.
 
-use std::path::Path;
-
 use crate::data::{self, ImageSet, Split};
 use crate::error::Failure;
+use crate::record::RunFolder;
 use crate::record::meta::{DataDigest, Meta};
 use crate::spec::Experiment;
 
@@ -23,14 +22,14 @@ pub fn digest_data(spec: &Experiment) -> Result<(ImageSet, DataDigest), Failure>
     Ok((train, digest))
 }
 
-/// Fails when `now` differs from what the run in `run_dir` recorded. A run recorded before
+/// Fails when `now` differs from what the run in `folder` recorded. A run recorded before
 /// digests were kept cannot be checked: that is said on stderr, and the work goes on.
-pub fn check_data(run_dir: &Path, meta: &Meta, now: &DataDigest) -> Result<(), Failure> {
+pub fn check_data(folder: &RunFolder, meta: &Meta, now: &DataDigest) -> Result<(), Failure> {
     let Some(recorded) = &meta.data_sha256 else {
         eprintln!(
             "warning: {}: the run records no data digest (made before they were kept), so it \
              cannot be checked that the data read now is what it was trained on",
-            run_dir.join("meta.json").display()
+            folder.meta_path().display()
         );
         return Ok(());
     };
@@ -49,7 +48,7 @@ pub fn check_data(run_dir: &Path, meta: &Meta, now: &DataDigest) -> Result<(), F
         "{}: data_sha256: the {} split read now differs from the one this run started on \
          (other files, another data.dir, or another version of ddpm-exp's split); start a new \
          run on this data",
-        run_dir.join("meta.json").display(),
+        folder.meta_path().display(),
         changed.join(" and ")
     )))
 }

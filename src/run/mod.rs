@@ -1,17 +1,15 @@
-//! Training runs: the loop, its pieces, checkpoints, and the run folder's lifecycle.
+//! Training runs: one optimisation step, the loop around it, starting and resuming a run, and
+//! the evaluations of a run's checkpoints (test NLL, sample quality).
 
-pub mod checkpoint;
 pub mod data_check;
 pub mod ema;
-pub mod evaluate;
+pub mod eval_nll;
+pub mod eval_quality;
 pub mod grad_clip;
-pub mod interrupt;
-pub mod progress;
-pub mod quality;
-pub mod run_dir;
 pub mod sampling;
 pub mod schedule_lr;
 pub mod session;
+pub mod train_step;
 pub mod trainer;
 
 pub use session::{RunReport, resume_run, start_run};

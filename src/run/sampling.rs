@@ -3,9 +3,9 @@
 use burn::prelude::*;
 use rand_chacha::ChaCha8Rng;
 
-use super::progress::Progress;
-use crate::diffusion::{AncestralSampler, DiffusionSchedule};
+use crate::diffusion::DiffusionSchedule;
 use crate::model::UNet;
+use crate::progress::Progress;
 use crate::rng::{Stream, stream};
 use crate::spec::Experiment;
 
@@ -34,11 +34,7 @@ pub fn draw_samples_from(
     label: &str,
 ) -> Vec<f32> {
     let (channels, side) = spec.data.dataset.image_shape();
-    let sampler = AncestralSampler {
-        schedule,
-        objective: spec.objective(),
-        clip_x0: spec.sample.clip_x0,
-    };
+    let sampler = spec.sampler(schedule);
     let t_max = schedule.timesteps() as u64;
     let mut progress = Progress::new(&format!("{}: {label}", spec.name), 0, t_max);
     let x0 = sampler.sample(

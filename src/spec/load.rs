@@ -8,6 +8,7 @@ use serde_yaml_ng::{Mapping, Value};
 
 use super::error::SpecError;
 use super::locate::locate_key;
+use super::overrides::Overrides;
 use super::schema::Experiment;
 use super::suggest::improve_unknown_name;
 use super::validate::check_values;
@@ -35,14 +36,20 @@ pub struct ResolvedSpec {
     pub files: Vec<PathBuf>,
 }
 
-/// Loads `path`, its bases and the `key.path=value` overrides into a checked [`Experiment`].
-pub fn load_spec(path: &Path, overrides: &[String]) -> Result<ResolvedSpec, SpecError> {
-    load_spec_with_profile(path, None, overrides)
+/// The one way every command reads a user's spec: `path` and the bases it extends, then the
+/// scale profile named `profile` (see [`find_profile`]; the same cell at another scale), then
+/// the `key.path=value` overrides, into a checked [`Experiment`].
+pub fn load(
+    path: &Path,
+    profile: Option<&str>,
+    overrides: &Overrides,
+) -> Result<ResolvedSpec, SpecError> {
+    let profile = profile.map(|name| find_profile(path, name)).transpose()?;
+    resolve(path, profile.as_deref(), &overrides.lines())
 }
 
-/// As [`load_spec`], with a scale profile (a spec file of its own) laid over the spec and
-/// under the overrides: the same cell at another scale.
-pub fn load_spec_with_profile(
+/// Layers `path`'s chain, the profile's chain and the overrides, base first, and checks them.
+fn resolve(
     path: &Path,
     profile: Option<&Path>,
     overrides: &[String],
@@ -99,7 +106,7 @@ pub fn load_spec_with_profile(
 }
 
 /// Finds the profile `name`: a path to a YAML file, or `profiles/<name>.yaml` beside `spec`.
-pub fn find_profile(spec: &Path, name: &str) -> Result<PathBuf, SpecError> {
+fn find_profile(spec: &Path, name: &str) -> Result<PathBuf, SpecError> {
     let direct = PathBuf::from(name);
     if direct.is_file() {
         return Ok(direct);
@@ -133,7 +140,7 @@ pub fn find_profile(spec: &Path, name: &str) -> Result<PathBuf, SpecError> {
 
 /// Loads an already resolved spec (a run's `spec.yaml`) without bases or overrides.
 pub fn load_resolved(path: &Path) -> Result<Experiment, SpecError> {
-    Ok(load_spec(path, &[])?.experiment)
+    Ok(resolve(path, None, &[])?.experiment)
 }
 
 /// Reads `path` and, recursively, the bases it extends; child first in `out`.
@@ -157,21 +164,7 @@ fn read_chain(path: &Path, seen: &mut Vec<PathBuf>, out: &mut Vec<Layer>) -> Res
     }
     seen.push(canonical);
 
-    let value: Value = serde_yaml_ng::from_str(&text).map_err(|e| yaml_error(&shown, &text, &e))?;
-    let value = match value {
-        Value::Null => Value::Mapping(Mapping::new()),
-        Value::Mapping(_) => value,
-        _ => {
-            return Err(SpecError::new(
-                &shown,
-                None,
-                "a spec must be a mapping of keys to values",
-            ));
-        }
-    };
-    // Check keys and types against the schema now, while the parser knows line and column.
-    serde_yaml_ng::from_str::<Experiment>(&text).map_err(|e| yaml_error(&shown, &text, &e))?;
-
+    let value = parse_layer(&shown, &text)?;
     let extends = value.get("extends").cloned();
     out.push(Layer {
         source: Source::File {
@@ -201,6 +194,25 @@ fn read_chain(path: &Path, seen: &mut Vec<PathBuf>, out: &mut Vec<Layer>) -> Res
         read_chain(&base_path, seen, out)?;
     }
     Ok(())
+}
+
+/// A spec file's YAML as a mapping, its keys and types checked against the schema now, while
+/// the parser still knows line and column.
+fn parse_layer(shown: &str, text: &str) -> Result<Value, SpecError> {
+    let value: Value = serde_yaml_ng::from_str(text).map_err(|e| yaml_error(shown, text, &e))?;
+    let value = match value {
+        Value::Null => Value::Mapping(Mapping::new()),
+        Value::Mapping(_) => value,
+        _ => {
+            return Err(SpecError::new(
+                shown,
+                None,
+                "a spec must be a mapping of keys to values",
+            ));
+        }
+    };
+    serde_yaml_ng::from_str::<Experiment>(text).map_err(|e| yaml_error(shown, text, &e))?;
+    Ok(value)
 }
 
 /// Turns `a.b.c=value` into a layer; the value is read as YAML (so `[1, 2]` is a list).

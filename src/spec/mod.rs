@@ -3,15 +3,17 @@
 pub mod error;
 pub mod load;
 pub mod locate;
+pub mod overrides;
 pub mod schema;
 pub mod suggest;
 pub mod validate;
 
 pub use error::SpecError;
-pub use load::{ResolvedSpec, find_profile, load_resolved, load_spec, load_spec_with_profile};
+pub use load::{ResolvedSpec, load, load_resolved};
+pub use overrides::Overrides;
 pub use schema::Experiment;
 
-use crate::diffusion::{DiffusionSchedule, Objective, ScheduleParams};
+use crate::diffusion::{AncestralSampler, DiffusionSchedule, Objective, ScheduleParams};
 use crate::model::UNetConfig;
 
 impl Experiment {
@@ -40,6 +42,15 @@ impl Experiment {
 
     pub fn schedule(&self) -> DiffusionSchedule {
         DiffusionSchedule::new(&self.schedule_params(), self.diffusion.timesteps)
+    }
+
+    /// The reverse process this spec samples with, on `schedule` (its own `schedule()`).
+    pub fn sampler<'a>(&self, schedule: &'a DiffusionSchedule) -> AncestralSampler<'a> {
+        AncestralSampler {
+            schedule,
+            objective: self.objective(),
+            clip_x0: self.sample.clip_x0,
+        }
     }
 
     /// The UNet this spec builds, sized for its dataset and objective.

@@ -4,10 +4,23 @@
 use super::schema::Experiment;
 use crate::diffusion::ScheduleKind;
 
+/// Every problem with `e`'s values, in the order of the spec's sections.
 pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
+    let mut out = Vec::new();
     let mut bad = |key: &str, msg: String| out.push((key.to_string(), msg));
+    check_place(e, &mut bad);
+    check_diffusion(e, &mut bad);
+    check_model(e, &mut bad);
+    check_train(e, &mut bad);
+    check_eval(e, &mut bad);
+    out
+}
 
+/// Records one problem: (key path, reason).
+type Bad<'a> = dyn FnMut(&str, String) + 'a;
+
+/// `device` and `data.dir`.
+fn check_place(e: &Experiment, bad: &mut Bad) {
     if !crate::device::is_known_device(&e.device) {
         bad(
             "device",
@@ -26,7 +39,9 @@ pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
             format!("dataset folder {} does not exist", dir.display()),
         );
     }
+}
 
+fn check_diffusion(e: &Experiment, bad: &mut Bad) {
     let d = &e.diffusion;
     if d.timesteps == 0 {
         bad("diffusion.timesteps", "T must be at least 1".into());
@@ -79,7 +94,9 @@ pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
             format!("must be a non-negative number, got {}", d.vlb_weight),
         );
     }
+}
 
+fn check_model(e: &Experiment, bad: &mut Bad) {
     let m = &e.model;
     if m.num_res_blocks == 0 {
         bad("model.num_res_blocks", "must be at least 1".into());
@@ -87,7 +104,9 @@ pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
     for (key, msg) in e.unet_config().problems() {
         bad(&format!("model.{key}"), msg);
     }
+}
 
+fn check_train(e: &Experiment, bad: &mut Bad) {
     let t = &e.train;
     if t.steps == 0 {
         bad("train.steps", "must be at least 1".into());
@@ -138,6 +157,10 @@ pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
     if t.keep_checkpoints == 0 {
         bad("train.keep_checkpoints", "must be at least 1".into());
     }
+}
+
+/// `eval` and `sample`.
+fn check_eval(e: &Experiment, bad: &mut Bad) {
     if e.eval.batch_size == 0 {
         bad("eval.batch_size", "must be at least 1".into());
     }
@@ -163,18 +186,20 @@ pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
             ),
         );
     }
-    let splits = crate::quality::score::IS_SPLITS;
-    if e.eval.quality_samples < splits {
-        bad(
-            "eval.quality_samples",
-            format!(
-                "the Inception Score is taken over {splits} splits: need at least {splits} samples, got {}",
-                e.eval.quality_samples
-            ),
-        );
+    if let Some(why) = too_few_quality_samples(e.eval.quality_samples) {
+        bad("eval.quality_samples", why);
     }
     if e.sample.count == 0 {
         bad("sample.count", "must be at least 1".into());
     }
-    out
+}
+
+/// Why `count` samples are too few to score (the Inception Score's splits), if they are.
+pub fn too_few_quality_samples(count: usize) -> Option<String> {
+    let splits = crate::quality::image_scores::IS_SPLITS;
+    (count < splits).then(|| {
+        format!(
+            "the Inception Score is taken over {splits} splits: need at least {splits} samples, got {count}"
+        )
+    })
 }

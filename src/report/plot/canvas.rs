@@ -145,7 +145,7 @@ pub fn chart_over<'a, DB: DrawingBackend>(
         .label_style(text(12))
         .axis_desc_style(text(14))
         .x_labels(7)
-        .x_label_formatter(&|x| super::curves::short_number(*x))
+        .x_label_formatter(&|x| short_number(*x))
         .y_label_formatter(format_y)
         .light_line_style(RGBColor(238, 238, 238))
         .draw()
@@ -190,4 +190,19 @@ pub fn legend<'a, DB: DrawingBackend + 'a>(
         .label_font(text(12))
         .draw()
         .map_err(plot_err)
+}
+
+/// "0.012", "3.1e-5": short labels for an axis that may be log-scaled.
+pub fn short_number(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e6).contains(&a) {
+        format!("{v:.1e}")
+    } else if a >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
 }

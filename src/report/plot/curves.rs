@@ -4,7 +4,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::canvas::{Figure, chart_over, labelled_line, legend, plot_err, series_colour, text};
+use super::canvas::{
+    Figure, chart_over, labelled_line, legend, plot_err, series_colour, short_number, text,
+};
 use crate::report::aggregate::Band;
 
 /// One cell's trace of a metric.
@@ -46,21 +48,6 @@ fn spans_decades(values: impl Iterator<Item = f64>, decades: f64) -> bool {
             (lo.min(v), hi.max(v))
         });
     lo.is_finite() && hi / lo > 10f64.powf(decades)
-}
-
-/// "0.012", "3.1e-5": short labels for an axis that may be log-scaled.
-pub fn short_number(v: f64) -> String {
-    let a = v.abs();
-    if a == 0.0 {
-        "0".into()
-    } else if !(1e-3..1e6).contains(&a) {
-        format!("{v:.1e}")
-    } else if a >= 100.0 {
-        format!("{v:.0}")
-    } else {
-        let s = format!("{v:.3}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
 }
 
 impl CurveFigure {

@@ -4,8 +4,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::canvas::short_number;
 use super::canvas::{Figure, chart_over, labelled_line, legend, plot_err, series_colour, text};
-use super::curves::short_number;
 use crate::diffusion::DiffusionSchedule;
 
 pub struct ScheduleFigure {

@@ -8,12 +8,12 @@ use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-mod common;
-use common::{assert_success, bin, last_line, tiny_yaml};
+use crate::common::{assert_success, bin, last_line, tiny_yaml};
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::*;
-use ddpm_exp::record::meta::{Meta, Status};
+use ddpm_exp::record::RunFolder;
+use ddpm_exp::record::meta::Status;
 use ddpm_exp::record::metrics::read_metrics;
 use ddpm_exp::spec::load_resolved;
 use rand::{RngExt, SeedableRng};
@@ -98,7 +98,7 @@ fn tensors(run: &Path, file: &str) -> Vec<Vec<f32>> {
     let spec = load_resolved(&run.join("spec.yaml")).unwrap();
     let model = spec
         .unet_config()
-        .init(&common::device())
+        .init(&crate::common::device())
         .try_load_file(run.join("checkpoints/step_00000060").join(file))
         .unwrap();
     let mut collect = Collect(Vec::new());
@@ -124,11 +124,18 @@ fn assert_same_result(whole: &Path, other: &Path) {
         fs::read(whole.join(state)).unwrap(),
         fs::read(other.join(state)).unwrap()
     );
+    // The same checkpoint bytes: model, EMA, optimiser and state, by their SHA-256s.
+    let checksums = "checkpoints/step_00000060/checksums.json";
+    assert_eq!(
+        fs::read_to_string(whole.join(checksums)).unwrap(),
+        fs::read_to_string(other.join(checksums)).unwrap(),
+        "checkpoint files differ"
+    );
     assert_eq!(
         fs::read(whole.join("samples.png")).unwrap(),
         fs::read(other.join("samples.png")).unwrap()
     );
-    let meta = Meta::read(other).unwrap();
+    let meta = RunFolder::at(other).read_meta().unwrap();
     assert_eq!((meta.status, meta.steps_done), (Status::Ok, 60));
     let leftovers: Vec<_> = fs::read_dir(other.join("checkpoints"))
         .unwrap()
@@ -163,11 +170,7 @@ fn sigkill_at_random_moments_then_resume_ends_like_the_uninterrupted_run() {
     let mut kills = Vec::new();
     for target in targets {
         let deadline = Instant::now() + Duration::from_secs(120);
-        let newest = || {
-            ddpm_exp::run::checkpoint::list(&run)
-                .first()
-                .map_or(0, |c| c.0)
-        };
+        let newest = || RunFolder::at(&run).checkpoints().first().map_or(0, |c| c.0);
         while newest() < target && child.try_wait().unwrap().is_none() {
             assert!(
                 Instant::now() < deadline,
@@ -215,7 +218,7 @@ fn ctrl_c_checkpoints_marks_interrupted_and_resumes_to_the_same_result() {
         .unwrap();
     assert!(sent.success());
     let status = child.wait().unwrap();
-    let meta = Meta::read(&run).unwrap();
+    let meta = RunFolder::at(&run).read_meta().unwrap();
     if status.code() == Some(0) {
         // The run was already drawing its samples: a finished run is the honest record.
         assert_eq!(meta.status, Status::Ok);
@@ -256,6 +259,6 @@ fn a_second_process_on_the_same_run_is_refused_while_the_first_holds_it() {
     assert_eq!(second.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("another ddpm-exp process"), "{stderr}");
     // Whatever the timing, the first run's record is whole.
-    let meta = Meta::read(&run).unwrap();
+    let meta = RunFolder::at(&run).read_meta().unwrap();
     assert_eq!((meta.status, meta.steps_done), (Status::Ok, 60));
 }

@@ -10,13 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-mod common;
-use common::{assert_success, bin, gzip, idx_bytes, last_line, tiny_yaml};
+use crate::common::{assert_success, bin, gzip, idx_bytes, last_line, tiny_yaml};
 
-use ddpm_exp::record::meta::{Meta, Status};
+use ddpm_exp::record::RunFolder;
+use ddpm_exp::record::meta::Status;
 use ddpm_exp::record::metrics::read_metrics;
-use ddpm_exp::run::checkpoint;
-use ddpm_exp::run::run_dir::current_meta;
 
 /// The tiny spec keeping every checkpoint (4, 8, 12) so there is one before the newest.
 const KEEP_ALL: [&str; 2] = ["--set", "train.keep_checkpoints=3"];
@@ -58,15 +56,15 @@ fn copy_tree(from: &Path, to: &Path) {
 /// samples gone, meta.json still saying `running`.
 fn stopped_copy(whole: &Path, dest: &Path, step: u64) -> PathBuf {
     copy_tree(whole, dest);
-    for (s, dir) in checkpoint::list(dest) {
+    for (s, dir) in RunFolder::at(dest).checkpoints() {
         if s > step {
             fs::remove_dir_all(dir).unwrap();
         }
     }
     fs::remove_file(dest.join("samples.png")).unwrap();
-    let mut meta = Meta::read(dest).unwrap();
+    let mut meta = RunFolder::at(dest).read_meta().unwrap();
     meta.status = Status::Running;
-    meta.write(dest).unwrap();
+    RunFolder::at(dest).write_meta(&meta).unwrap();
     dest.to_path_buf()
 }
 
@@ -161,7 +159,7 @@ fn a_damaged_checkpoint_is_refused_by_name_and_the_one_before_finishes_the_run()
         assert!(line.contains(file), "{how} {file}: {line}");
         assert!(line.contains("resume from step 8"), "{how} {file}: {line}");
         let mut after = snapshot(&run);
-        let meta = Meta::read(&run).unwrap();
+        let meta = RunFolder::at(&run).read_meta().unwrap();
         assert_eq!(meta.status, Status::Failed, "{how} {file}");
         assert!(meta.error.unwrap().contains(file));
         // Only meta.json changed (and the lock file was made): no record was touched.
@@ -179,7 +177,7 @@ fn a_damaged_checkpoint_is_refused_by_name_and_the_one_before_finishes_the_run()
         )
         .unwrap();
         assert_success(&resume(&run));
-        assert_eq!(Meta::read(&run).unwrap().status, Status::Ok);
+        assert_eq!(RunFolder::at(&run).read_meta().unwrap().status, Status::Ok);
         assert_eq!(
             read_metrics(&run.join("metrics.parquet")).unwrap(),
             read_metrics(&whole.join("metrics.parquet")).unwrap(),
@@ -205,8 +203,15 @@ fn a_truncated_metrics_table_is_refused_on_resume_and_kept_byte_for_byte() {
     let line = one_line_error(&resume(&run), 1);
     assert!(line.contains("metrics.parquet"), "{line}");
     assert_eq!(fs::read(&table).unwrap(), before);
-    assert_eq!(checkpoint::list(&run).len(), 2, "checkpoints 4 and 8 kept");
-    assert_eq!(Meta::read(&run).unwrap().status, Status::Failed);
+    assert_eq!(
+        RunFolder::at(&run).checkpoints().len(),
+        2,
+        "checkpoints 4 and 8 kept"
+    );
+    assert_eq!(
+        RunFolder::at(&run).read_meta().unwrap().status,
+        Status::Failed
+    );
 }
 
 /// `ddpm-exp ARGS` with the file-size limit `ulimit -f KIB` (what a full disk or quota does to a
@@ -232,13 +237,17 @@ fn a_full_disk_fails_the_run_keeps_the_checkpoint_before_and_resume_finishes_it(
     let line = one_line_error(&output, 1);
     assert!(line.contains("cannot write checkpoint"), "{line}");
     assert!(line.contains("File too large"), "{line}");
-    let meta = Meta::read(&run).unwrap();
+    let meta = RunFolder::at(&run).read_meta().unwrap();
     assert_eq!(meta.status, Status::Failed);
     assert_eq!(
         meta.steps_done, 8,
         "trained to the checkpoint it could not write"
     );
-    let steps: Vec<u64> = checkpoint::list(&run).iter().map(|c| c.0).collect();
+    let steps: Vec<u64> = RunFolder::at(&run)
+        .checkpoints()
+        .iter()
+        .map(|c| c.0)
+        .collect();
     assert_eq!(
         steps,
         [4],
@@ -253,7 +262,7 @@ fn a_full_disk_fails_the_run_keeps_the_checkpoint_before_and_resume_finishes_it(
 
     // With room again, resuming ends exactly as the run that never hit the limit.
     assert_success(&resume(&run));
-    assert_eq!(Meta::read(&run).unwrap().status, Status::Ok);
+    assert_eq!(RunFolder::at(&run).read_meta().unwrap().status, Status::Ok);
     assert_eq!(
         read_metrics(&run.join("metrics.parquet")).unwrap(),
         read_metrics(&whole.join("metrics.parquet")).unwrap()
@@ -383,7 +392,7 @@ fn two_runs_started_at_once_into_one_folder_each_get_their_own() {
     assert_ne!(runs[0], runs[1], "both runs wrote into one folder");
     assert_eq!(fs::read_dir(&out).unwrap().count(), 2);
     for run in &runs {
-        let meta = Meta::read(run).unwrap();
+        let meta = RunFolder::at(run).read_meta().unwrap();
         assert_eq!((meta.status, meta.steps_done), (Status::Ok, 12));
     }
     // Same spec and seed: the same numbers, however the two processes interleaved.
@@ -467,21 +476,24 @@ fn a_killed_run_reads_as_interrupted_not_running() {
     let deadline = Instant::now() + Duration::from_secs(60);
     let run = loop {
         let found = fs::read_dir(&out).into_iter().flatten().flatten().next();
-        if let Some(entry) = found.filter(|e| !checkpoint::list(&e.path()).is_empty()) {
+        if let Some(entry) = found.filter(|e| !RunFolder::at(&e.path()).checkpoints().is_empty()) {
             break entry.path();
         }
         assert!(Instant::now() < deadline, "no checkpoint in a minute");
         std::thread::sleep(Duration::from_millis(5));
     };
-    assert_eq!(current_meta(&run).unwrap().status, Status::Running);
+    assert_eq!(
+        RunFolder::at(&run).current_meta().unwrap().status,
+        Status::Running
+    );
     child.kill().unwrap(); // SIGKILL: nothing gets recorded
     child.wait().unwrap();
     assert_eq!(
-        Meta::read(&run).unwrap().status,
+        RunFolder::at(&run).read_meta().unwrap().status,
         Status::Running,
         "the file cannot know"
     );
-    let now = current_meta(&run).unwrap();
+    let now = RunFolder::at(&run).current_meta().unwrap();
     assert_eq!(now.status, Status::Interrupted);
     assert!(now.error.unwrap().contains("killed"));
 }
@@ -517,7 +529,11 @@ fn data_changed_since_the_run_started_is_refused_by_resume_and_eval() {
         .unwrap();
     assert_success(&output);
     let whole = last_line(&output);
-    let digest = Meta::read(&whole).unwrap().data_sha256.expect("recorded");
+    let digest = RunFolder::at(&whole)
+        .read_meta()
+        .unwrap()
+        .data_sha256
+        .expect("recorded");
     assert_ne!(digest.train, digest.test);
     let run = stopped_copy(&whole, &dir.path().join("stopped"), 4);
 

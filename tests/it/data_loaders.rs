@@ -6,8 +6,7 @@ use std::path::Path;
 
 use ddpm_exp::data::{self, DatasetName, Split, cifar, idx};
 
-mod common;
-use common::{gzip, idx_bytes};
+use crate::common::{gzip, idx_bytes};
 
 fn write_mnist_like(dir: &Path, prefix: &str, compress: bool) {
     // Three 2×3 images with pixels 0, 255 and a ramp; labels 7, 1, 4.

@@ -5,11 +5,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-mod common;
-use common::{assert_success, bin};
+use crate::common::{assert_success, bin};
 
+use ddpm_exp::record::RunFolder;
 use ddpm_exp::record::eval_table::read_eval;
-use ddpm_exp::record::meta::{Meta, Status};
+use ddpm_exp::record::meta::Status;
 
 const BASE: &str = "\
 seed: 0
@@ -122,12 +122,12 @@ fn ablation_runs_every_cell_goes_past_divergence_and_skips_what_is_done() {
     );
 
     // An unfinished cell is resumed, not restarted.
-    let mut meta = Meta::read(&run).unwrap();
+    let mut meta = RunFolder::at(&run).read_meta().unwrap();
     meta.status = Status::Interrupted;
-    meta.write(&run).unwrap();
+    RunFolder::at(&run).write_meta(&meta).unwrap();
     let third = ablate(&specs, &out);
     assert!(String::from_utf8_lossy(&third.stderr).contains(": Resumed"));
-    assert_eq!(Meta::read(&run).unwrap().status, Status::Ok);
+    assert_eq!(RunFolder::at(&run).read_meta().unwrap().status, Status::Ok);
 }
 
 #[test]

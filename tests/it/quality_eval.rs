@@ -6,21 +6,20 @@ use std::fs;
 use std::path::Path;
 use std::time::Instant;
 
-mod common;
-use common::{assert_success, bin, last_line, tiny_yaml};
+use crate::common::{assert_success, bin, last_line, tiny_yaml};
 
 use ddpm_exp::data::{self, DatasetName, Split};
-use ddpm_exp::quality::cache::{load_or_train, read_info};
-use ddpm_exp::quality::score::score_images;
+use ddpm_exp::quality::classifier_cache::{load_or_train, read_info};
+use ddpm_exp::quality::image_scores::score_images;
+use ddpm_exp::record::RunFolder;
 use ddpm_exp::record::eval_table::{merge_eval, read_eval};
-use ddpm_exp::record::meta::{Meta, Status};
-use ddpm_exp::run::checkpoint;
+use ddpm_exp::record::meta::Status;
 use rand::{RngExt, SeedableRng};
 
 const NET: &str = "digits-classifier";
 
 fn check_feature_net(cache: &Path) {
-    let device = common::device();
+    let device = crate::common::device();
     let scorer = load_or_train(DatasetName::Digits, None, cache, &device).unwrap();
     let info = read_info(&scorer.dir).unwrap();
     assert_eq!((scorer.name.as_str(), info.name.as_str()), (NET, NET));
@@ -254,7 +253,7 @@ fn check_best_checkpoint_kept(dir: &Path, cache: &Path) {
             row.value = 0.0;
         }
     }
-    merge_eval(&run, "best", &table).unwrap();
+    merge_eval(&RunFolder::at(&run).eval_path(), "best", &table).unwrap();
     let resolved = fs::read_to_string(run.join("spec.yaml")).unwrap();
     assert!(resolved.contains("\n  steps: 4\n"), "{resolved}");
     fs::write(
@@ -262,9 +261,9 @@ fn check_best_checkpoint_kept(dir: &Path, cache: &Path) {
         resolved.replace("\n  steps: 4\n", "\n  steps: 12\n"),
     )
     .unwrap();
-    let mut meta = Meta::read(&run).unwrap();
+    let mut meta = RunFolder::at(&run).read_meta().unwrap();
     meta.status = Status::Interrupted;
-    meta.write(&run).unwrap();
+    RunFolder::at(&run).write_meta(&meta).unwrap();
 
     let output = bin()
         .env("DDPM_EXP_CACHE", cache)
@@ -273,7 +272,11 @@ fn check_best_checkpoint_kept(dir: &Path, cache: &Path) {
         .output()
         .unwrap();
     assert_success(&output);
-    let kept: Vec<u64> = checkpoint::list(&run).iter().map(|c| c.0).collect();
+    let kept: Vec<u64> = RunFolder::at(&run)
+        .checkpoints()
+        .iter()
+        .map(|c| c.0)
+        .collect();
     assert_eq!(kept, [12, 4], "keep_checkpoints 1, plus the lowest FID's");
     assert_eq!(rows(&run, "samples vs train", &fid).len(), 3);
 }

@@ -5,6 +5,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use ddpm_exp::record::RunFolder;
 use ddpm_exp::record::eval_table::{EvalRow, merge_eval};
 use ddpm_exp::record::meta::{Meta, Status};
 use ddpm_exp::record::metrics::{MetricRow, write_metrics};
@@ -67,8 +68,8 @@ fn write_run(
         serde_yaml_ng::to_string(&spec).unwrap(),
     )
     .unwrap();
-    meta(&run_id, name, seed, status, steps_done)
-        .write(&dir)
+    RunFolder::at(&dir)
+        .write_meta(&meta(&run_id, name, seed, status, steps_done))
         .unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(seed * 31 + name.len() as u64);
     let mut rows = Vec::new();
@@ -113,7 +114,7 @@ fn write_run(
                 });
             }
         }
-        merge_eval(&dir, &run_id, &eval).unwrap();
+        merge_eval(&RunFolder::at(&dir).eval_path(), &run_id, &eval).unwrap();
     }
     dir
 }

@@ -6,8 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-mod common;
-use common::{assert_success, bin, last_line, tiny_yaml};
+use crate::common::{assert_success, bin, last_line, tiny_yaml};
 
 fn train(dir: &Path) -> PathBuf {
     let spec = dir.join("tiny.yaml");

@@ -1,8 +1,6 @@
 //! The variational bound's pieces against values worked out independently: numeric integration
 //! of Gaussian densities, and the closed form of a model that knows the true posterior.
 
-mod common;
-
 use burn::prelude::*;
 use ddpm_exp::diffusion::bound::{evaluate_bound, prior_bits_per_dim};
 use ddpm_exp::diffusion::gaussian::{
@@ -15,7 +13,7 @@ use ddpm_exp::diffusion::{
 use ddpm_exp::rng::{Stream, stream};
 
 fn device() -> Device {
-    common::device()
+    crate::common::device()
 }
 
 fn vec1(values: &[f64]) -> Tensor<1> {

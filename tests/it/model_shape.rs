@@ -1,7 +1,5 @@
 //! The UNet: the paper's parameter count and output shapes.
 
-mod common;
-
 use burn::prelude::*;
 use ddpm_exp::model::UNetConfig;
 
@@ -10,13 +8,13 @@ fn paper_cifar10_unet_has_35_7m_parameters() {
     // Ho et al. 2020, Appendix B: "Our CIFAR10 model has 35.7 million parameters". The exact
     // 35,746,307 was counted layer by layer (convs k·k·in·out + out, dense in·out + out,
     // GroupNorm 2c, attention GN + four c×c dense) in a separate script over the same layout.
-    let model = UNetConfig::paper_cifar10().init(&common::device());
+    let model = UNetConfig::paper_cifar10().init(&crate::common::device());
     assert_eq!(model.num_params(), 35_746_307);
 }
 
 #[test]
 fn output_matches_input_shape_and_doubles_for_learned_variance() {
-    let device = common::device();
+    let device = crate::common::device();
     let mut config = UNetConfig {
         in_channels: 1,
         out_channels: 1,
@@ -48,7 +46,7 @@ fn output_matches_input_shape_and_doubles_for_learned_variance() {
 fn freshly_built_net_predicts_almost_zero() {
     // The output conv starts near zero (official init scale 1e-10), so the first ε prediction
     // is ~0 and the first L_simple ≈ E[ε²] = 1.
-    let device = common::device();
+    let device = crate::common::device();
     let config = UNetConfig {
         image_size: 8,
         channel_mult: vec![1, 2],

@@ -11,12 +11,11 @@ use std::process::Command;
 
 use burn::prelude::*;
 
-mod common;
-use common::idx_bytes;
+use crate::common::idx_bytes;
 use ddpm_exp::data::{DatasetName, Split};
+use ddpm_exp::quality::image_scores::score_images;
 use ddpm_exp::quality::inception::{INCEPTION_CLASSES, INCEPTION_FEATURES, load_pytorch_fid};
 use ddpm_exp::quality::inception_cache::load_inception;
-use ddpm_exp::quality::score::score_images;
 
 fn python() -> Option<PathBuf> {
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-tch/bin/python");
@@ -61,7 +60,7 @@ fn pool3_features_and_logits_match_pytorch_fid() {
         .status()
         .unwrap();
     assert!(status.success());
-    let device = common::device();
+    let device = crate::common::device();
     let net = load_pytorch_fid(&dir.path().join("weights.pth"), &device).unwrap();
     let meta: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(dir.path().join("meta.json")).unwrap()).unwrap();
@@ -145,7 +144,7 @@ fn check_scorer(weights: &Path, dir: &Path, device: &Device) {
 
 #[test]
 fn a_missing_or_wrong_weights_file_says_what_is_needed() {
-    let device = common::device();
+    let device = crate::common::device();
     let dir = tempfile::tempdir().unwrap();
     let missing = load_pytorch_fid(&dir.path().join("nope.pth"), &device).unwrap_err();
     assert!(missing.contains("nope.pth: no such file"), "{missing}");

@@ -1,6 +1,6 @@
-//! Checkpoints: `checkpoints/step_NNNNNNNN/` holding the model, its EMA, the optimiser and a
-//! `state.json`. Each is written into a hidden partial folder, synced, then renamed into
-//! place, so a crash mid-write leaves the previous checkpoint as the newest complete one. Its
+//! One checkpoint's folder, `step_NNNNNNNN/` under the run folder's `checkpoints/`, holding the
+//! model, its EMA, the optimiser and a `state.json`. Each is published whole (record::publish),
+//! so a crash mid-write leaves the previous checkpoint as the newest complete one. Its
 //! `checksums.json` (SHA-256 of every file) is checked before anything is loaded.
 
 use std::fs;
@@ -10,10 +10,10 @@ use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 use serde::{Deserialize, Serialize};
 
-use crate::record::atomic::{sync_dir, sync_file, write_atomic};
-use crate::record::checksum::{verify_manifest, write_manifest};
+use crate::record::atomic::{sync_file, write_atomic};
+use crate::record::checksum::verify_manifest;
+use crate::record::publish::{IfPresent, publish_dir};
 
-pub const DIR: &str = "checkpoints";
 const PREFIX: &str = "step_";
 /// A checkpoint's files, all listed with their SHA-256 in its `checksums.json`.
 const FILES: [&str; 4] = ["model.bpk", "ema.bpk", "optimizer.bpk", "state.json"];
@@ -34,9 +34,16 @@ fn folder_name(step: u64) -> String {
     format!("{PREFIX}{step:08}")
 }
 
-/// Completed checkpoints of a run, newest first.
-pub fn list(run_dir: &Path) -> Vec<(u64, PathBuf)> {
-    let mut found: Vec<(u64, PathBuf)> = fs::read_dir(run_dir.join(DIR))
+/// What a checkpoint holds besides its state.
+pub struct Weights<'a, M> {
+    pub model: &'a M,
+    pub ema: &'a M,
+    pub optimizer: &'a ModuleOptimizer,
+}
+
+/// Completed checkpoints under `root` (a run's `checkpoints/`), newest first.
+pub fn list(root: &Path) -> Vec<(u64, PathBuf)> {
+    let mut found: Vec<(u64, PathBuf)> = fs::read_dir(root)
         .into_iter()
         .flatten()
         .flatten()
@@ -50,46 +57,36 @@ pub fn list(run_dir: &Path) -> Vec<(u64, PathBuf)> {
     found
 }
 
-/// Writes a checkpoint and keeps only the newest `keep`, and those of the `protected` steps.
+/// Writes a checkpoint under `root` and keeps only the newest `keep`, and those of the
+/// `protected` steps.
 pub fn save<M: Module + Clone>(
-    run_dir: &Path,
-    model: &M,
-    ema: &M,
-    optimizer: &ModuleOptimizer,
+    root: &Path,
+    weights: Weights<'_, M>,
     state: &CheckpointState,
     keep: usize,
     protected: &[u64],
 ) -> Result<PathBuf, String> {
-    let root = run_dir.join(DIR);
-    fs::create_dir_all(&root).map_err(|e| format!("{}: cannot create: {e}", root.display()))?;
     let final_dir = root.join(folder_name(state.step));
-    let err = |e: &dyn std::fmt::Display| {
-        format!("{}: cannot write checkpoint: {e}", final_dir.display())
-    };
-    // The partial folder is deleted on any early return (TempDir's drop).
-    let partial = tempfile::Builder::new()
-        .prefix(".partial-")
-        .tempdir_in(&root)
-        .map_err(|e| err(&e))?;
-    let model_path = partial.path().join("model.bpk");
-    let ema_path = partial.path().join("ema.bpk");
-    let optim_path = partial.path().join("optimizer.bpk");
-    model.clone().save_file(&model_path).map_err(|e| err(&e))?;
-    ema.clone().save_file(&ema_path).map_err(|e| err(&e))?;
-    optimizer.save(&optim_path).map_err(|e| err(&e))?;
-    for p in [&model_path, &ema_path, &optim_path] {
-        sync_file(p).map_err(|e| err(&e))?;
-    }
-    let json = serde_json::to_string_pretty(state).expect("state serialises");
-    write_atomic(&partial.path().join("state.json"), json.as_bytes()).map_err(|e| err(&e))?;
-    write_manifest(partial.path(), &FILES).map_err(|e| err(&e))?;
-    if final_dir.exists() {
-        fs::remove_dir_all(&final_dir).map_err(|e| err(&e))?;
-    }
-    fs::rename(partial.path(), &final_dir).map_err(|e| err(&e))?;
-    let _ = partial.keep(); // renamed away: nothing left to delete
-    sync_dir(&root).map_err(|e| err(&e))?;
-    for (step, old) in list(run_dir).into_iter().skip(keep) {
+    let what = "cannot write checkpoint";
+    let err = |e: &dyn std::fmt::Display| format!("{}: {what}: {e}", final_dir.display());
+    publish_dir(&final_dir, &FILES, IfPresent::Replace, what, |partial| {
+        let Weights {
+            model,
+            ema,
+            optimizer,
+        } = weights;
+        let [model_path, ema_path, optim_path] =
+            ["model.bpk", "ema.bpk", "optimizer.bpk"].map(|name| partial.join(name));
+        model.clone().save_file(&model_path).map_err(|e| err(&e))?;
+        ema.clone().save_file(&ema_path).map_err(|e| err(&e))?;
+        save_optimizer(optimizer, &optim_path).map_err(|e| err(&e))?;
+        for p in [&model_path, &ema_path, &optim_path] {
+            sync_file(p).map_err(|e| err(&e))?;
+        }
+        let json = serde_json::to_string_pretty(state).expect("state serialises");
+        write_atomic(&partial.join("state.json"), json.as_bytes()).map_err(|e| err(&e))
+    })?;
+    for (step, old) in list(root).into_iter().skip(keep) {
         if !protected.contains(&step) {
             let _ = fs::remove_dir_all(old);
         }
@@ -97,13 +94,30 @@ pub fn save<M: Module + Clone>(
     Ok(final_dir)
 }
 
-/// Removes the partial folders a killed process left behind (call only while holding the run's
-/// lock: another process's partial folder is its checkpoint being written).
-pub fn remove_partials(run_dir: &Path) {
-    let entries = fs::read_dir(run_dir.join(DIR))
-        .into_iter()
-        .flatten()
-        .flatten();
+/// Writes the optimiser's state with its tensors in name order. Burn lays them out in the
+/// iteration order of its hash map of parameter ids, which nothing promises to keep; in name
+/// order (`<param id>.<field>`, the ids fixed by `model::param_ids`), the same state always
+/// gives the same bytes.
+fn save_optimizer(optimizer: &ModuleOptimizer, path: &Path) -> Result<(), String> {
+    let bytes = optimizer.into_bytes().map_err(|e| e.to_string())?;
+    let reader = burn_pack::Reader::from_bytes(bytes).map_err(|e| e.to_string())?;
+    let scalars = reader.scalars().clone();
+    let metadata = reader.metadata().clone();
+    let mut tensors = reader.into_tensors().map_err(|e| e.to_string())?;
+    tensors.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut writer = burn_pack::Writer::new(tensors).auto_extension(false);
+    for (key, value) in &scalars {
+        writer = writer.with_scalar(key, *value);
+    }
+    for (key, value) in &metadata {
+        writer = writer.with_metadata(key, value);
+    }
+    writer.write_to_file(path).map_err(|e| e.to_string())
+}
+
+/// Removes the partial folders a killed process left behind under `root`.
+pub fn remove_partials(root: &Path) {
+    let entries = fs::read_dir(root).into_iter().flatten().flatten();
     for entry in entries {
         if entry.file_name().to_string_lossy().starts_with(".partial-") {
             let _ = fs::remove_dir_all(entry.path());
@@ -188,7 +202,12 @@ mod tests {
                 rng: String::new(),
                 last_loss: None,
             };
-            save(dir.path(), &model, &model, &optimizer, &state, 2, &[2]).unwrap();
+            let weights = Weights {
+                model: &model,
+                ema: &model,
+                optimizer: &optimizer,
+            };
+            save(dir.path(), weights, &state, 2, &[2]).unwrap();
         }
         let steps: Vec<u64> = list(dir.path()).into_iter().map(|(s, _)| s).collect();
         assert_eq!(steps, [5, 4, 2]);

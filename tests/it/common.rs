@@ -1,5 +1,4 @@
 //! Shared by the integration tests that drive the binary.
-#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

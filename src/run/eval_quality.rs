@@ -7,18 +7,18 @@ use std::path::Path;
 
 use burn::prelude::*;
 
-use super::evaluate::{check_run_data, newest_ema};
-use super::run_dir::run_id;
+use super::eval_nll::{check_run_data, newest_ema};
 use super::sampling::draw_samples_from;
 use crate::data::{self, Split};
 use crate::error::Failure;
 use crate::model::UNet;
-use crate::quality::cache::{cache_root, load_or_train};
+use crate::quality::classifier_cache::{cache_root, load_or_train};
 use crate::quality::extract::quantise;
+use crate::quality::image_scores::{QualityScores, score_images};
 use crate::quality::inception_cache::load_inception;
-use crate::quality::score::{QualityScores, score_images};
 use crate::quality::scorer::Scorer;
-use crate::record::eval_table::{EvalRow, SAMPLES_SPLIT, YARDSTICK_SPLIT, merge_eval};
+use crate::record::RunFolder;
+use crate::record::eval_table::{EvalRow, SAMPLES_SPLIT, YARDSTICK_SPLIT};
 use crate::rng::{Stream, stream_at};
 use crate::spec::{Experiment, load_resolved};
 
@@ -81,12 +81,12 @@ impl QualityEval {
     }
 
     /// Scores `model` (the EMA weights at `step`) with `count` samples through every scorer
-    /// and records it in `run_dir`'s eval table.
+    /// and records it in the run's eval table.
     pub fn record(
         &self,
         model: &UNet,
         spec: &Experiment,
-        run_dir: &Path,
+        folder: &RunFolder,
         step: u64,
     ) -> Result<QualityReport, Failure> {
         let samples = quality_samples(model, spec, self.count, &self.device);
@@ -100,7 +100,9 @@ impl QualityEval {
             });
         }
         let report = QualityReport { step, networks };
-        merge_eval(run_dir, &run_id(run_dir), &quality_rows(&report)).map_err(Failure::Failed)?;
+        folder
+            .merge_eval(&quality_rows(&report))
+            .map_err(Failure::Failed)?;
         Ok(report)
     }
 }
@@ -165,6 +167,14 @@ pub fn quality_rows(report: &QualityReport) -> Vec<EvalRow> {
     rows
 }
 
+/// Refuses a `--samples` count too small to score, before anything is evaluated.
+pub fn check_sample_count(samples: Option<usize>) -> Result<(), Failure> {
+    match samples.and_then(crate::spec::validate::too_few_quality_samples) {
+        Some(why) => Err(Failure::BadInput(format!("--samples: {why}"))),
+        None => Ok(()),
+    }
+}
+
 /// `ddpm-exp eval RUN_DIR --quality [--samples N] [--inception WEIGHTS]` on the newest
 /// checkpoint's EMA weights.
 pub fn eval_quality(
@@ -172,11 +182,12 @@ pub fn eval_quality(
     samples: Option<usize>,
     inception: Option<&Path>,
 ) -> Result<QualityReport, Failure> {
-    let spec = load_resolved(&run_dir.join("spec.yaml"))?;
+    let folder = RunFolder::open(run_dir).map_err(Failure::BadInput)?;
+    let spec = load_resolved(&folder.spec_path())?;
     let count = samples.unwrap_or(spec.eval.quality_samples);
-    check_run_data(run_dir, &spec)?;
-    let (model, step, device) = newest_ema(run_dir, &spec)?;
-    QualityEval::new(&spec, inception, count, &device)?.record(&model, &spec, run_dir, step)
+    check_run_data(&folder, &spec)?;
+    let (model, step, device) = newest_ema(&folder, &spec)?;
+    QualityEval::new(&spec, inception, count, &device)?.record(&model, &spec, &folder, step)
 }
 
 /// The report as a small Markdown table for the terminal.

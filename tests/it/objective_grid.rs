@@ -1,8 +1,6 @@
 //! Every ablation cell that validates gives a finite loss with gradients, and `hybrid` stops
 //! the bound's gradient through the mean while `vlb` does not.
 
-mod common;
-
 use burn::prelude::*;
 use ddpm_exp::diffusion::{
     DiffusionSchedule, LossKind, MeanKind, Objective, ScheduleKind, ScheduleParams,
@@ -44,7 +42,7 @@ fn batch(
     StepCoefficients,
     Vec<usize>,
 ) {
-    let device = common::device().autodiff();
+    let device = crate::common::device().autodiff();
     let s = schedule();
     let ts = vec![1, 2, 50, 100];
     let mut rng = stream(3, Stream::Noise);
@@ -124,12 +122,45 @@ fn hybrid_stops_the_bound_gradient_through_the_mean_and_vlb_does_not() {
 
 #[test]
 fn simple_targets_follow_the_mean_parameterisation() {
-    // With the network output equal to the target, the simple loss is exactly 0.
+    // Each mean's target worked out here from the betas alone: ε for eps, x_0 for x0, and for
+    // mu the posterior mean of eq. 7, √ᾱ_{t−1} β_t/(1−ᾱ_t) x_0 + √α_t (1−ᾱ_{t−1})/(1−ᾱ_t) x_t.
+    let s = schedule();
+    let alpha_bar = |t: usize| (1..=t).map(|k| 1.0 - s.beta(k)).product::<f64>();
+    let host = |x: &Tensor<4>| x.clone().into_data().try_to_vec::<f32>().unwrap();
     for mean in MEANS {
         let obj = objective(mean, VarianceKind::FixedLarge, LossKind::Simple);
         let (_, x0, x_t, noise, coef, ts) = batch(&obj);
+        let (x0_h, xt_h, noise_h) = (host(&x0), host(&x_t), host(&noise));
+        let per_image = x0_h.len() / ts.len();
+        let expected: Vec<f32> = (0..x0_h.len())
+            .map(|i| {
+                let t = ts[i / per_image];
+                let (ab, ab_prev, beta) = (alpha_bar(t), alpha_bar(t - 1), s.beta(t));
+                match mean {
+                    MeanKind::Eps => noise_h[i],
+                    MeanKind::X0 => x0_h[i],
+                    MeanKind::Mu => {
+                        let c0 = ab_prev.sqrt() * beta / (1.0 - ab);
+                        let ct = (1.0 - beta).sqrt() * (1.0 - ab_prev) / (1.0 - ab);
+                        (c0 * x0_h[i] as f64 + ct * xt_h[i] as f64) as f32
+                    }
+                }
+            })
+            .collect();
         let target = obj.simple_target(x0.clone(), x_t.clone(), noise.clone(), &coef);
-        let terms = obj.loss_terms(target, x0, x_t, noise, &coef, &ts, 100);
-        assert_eq!(terms.loss.sum().into_scalar::<f64>(), 0.0, "{mean:?}");
+        for (got, want) in host(&target).iter().zip(&expected) {
+            assert!(
+                (got - want).abs() < 1e-5,
+                "{mean:?}: target {got}, worked out {want}"
+            );
+        }
+        // With the network output equal to the worked-out target, the simple loss is 0.
+        let out = Tensor::<4>::from_data(
+            TensorData::new(expected, x0.dims()),
+            &crate::common::device().autodiff(),
+        );
+        let terms = obj.loss_terms(out, x0, x_t, noise, &coef, &ts, 100);
+        let loss = terms.loss.sum().into_scalar::<f64>();
+        assert!(loss < 1e-9, "{mean:?}: loss {loss} at the target");
     }
 }

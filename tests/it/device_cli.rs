@@ -4,13 +4,13 @@
 
 use std::fs;
 
-mod common;
-use common::{assert_success, bin, device_name, last_line, tiny_yaml};
+use crate::common::{assert_success, bin, device_name, last_line, tiny_yaml};
 
 use burn::module::Module;
 use ddpm_exp::device::backend_name;
-use ddpm_exp::record::meta::{Meta, Status};
-use ddpm_exp::spec::load_spec;
+use ddpm_exp::record::RunFolder;
+use ddpm_exp::record::meta::Status;
+use ddpm_exp::spec::{Overrides, load};
 
 #[test]
 fn a_run_records_its_device_and_backend() {
@@ -24,7 +24,7 @@ fn a_run_records_its_device_and_backend() {
         .output()
         .unwrap();
     assert_success(&output);
-    let meta = Meta::read(&last_line(&output)).unwrap();
+    let meta = RunFolder::at(&last_line(&output)).read_meta().unwrap();
     assert_eq!(meta.status, Status::Ok);
     assert_eq!(meta.device, device_name());
     assert_eq!(meta.backend, backend_name(&device_name()));
@@ -79,10 +79,10 @@ fn bench_counts_the_specs_parameters_and_extrapolates_sampling_to_t() {
         .unwrap();
     assert_success(&output);
     let result: serde_json::Value = serde_json::from_slice(&fs::read(&json).unwrap()).unwrap();
-    let experiment = load_spec(&spec, &[]).unwrap().experiment;
+    let experiment = load(&spec, None, &Overrides::default()).unwrap().experiment;
     let expected = experiment
         .unet_config()
-        .init(&common::device())
+        .init(&crate::common::device())
         .num_params();
     assert_eq!(result["params"].as_u64(), Some(expected as u64));
     assert_eq!(result["batch"].as_u64(), Some(4));

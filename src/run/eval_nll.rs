@@ -5,17 +5,15 @@ use std::path::Path;
 
 use burn::prelude::*;
 
-use super::checkpoint;
 use super::data_check::{check_data, digest_data};
-use super::progress::Progress;
-use super::run_dir::run_id;
 use crate::data::{self, Split};
 use crate::device::parse_device;
 use crate::diffusion::bound::{BoundSums, evaluate_bound};
 use crate::error::Failure;
 use crate::model::UNet;
-use crate::record::eval_table::{EvalRow, merge_eval};
-use crate::record::meta::Meta;
+use crate::progress::Progress;
+use crate::record::RunFolder;
+use crate::record::eval_table::EvalRow;
 use crate::rng::{Stream, stream};
 use crate::spec::{Experiment, load_resolved};
 
@@ -105,16 +103,18 @@ pub fn nll_rows(sums: &BoundSums, step: u64) -> Vec<EvalRow> {
     rows
 }
 
-/// Evaluates the NLL of `model` (the EMA weights at `step`) and records it in `run_dir`.
+/// Evaluates the NLL of `model` (the EMA weights at `step`) and records it in the run's folder.
 pub fn record_nll(
     model: &UNet,
     spec: &Experiment,
-    run_dir: &Path,
+    folder: &RunFolder,
     step: u64,
     device: &Device,
 ) -> Result<NllReport, Failure> {
     let sums = nll_of_model(model, spec, device)?;
-    merge_eval(run_dir, &run_id(run_dir), &nll_rows(&sums, step)).map_err(Failure::Failed)?;
+    folder
+        .merge_eval(&nll_rows(&sums, step))
+        .map_err(Failure::Failed)?;
     Ok(NllReport {
         step,
         images: sums.images,
@@ -125,31 +125,31 @@ pub fn record_nll(
 
 /// `ddpm-exp eval RUN_DIR --nll`: evaluates the newest checkpoint's EMA weights.
 pub fn eval_nll(run_dir: &Path, images: Option<usize>) -> Result<NllReport, Failure> {
-    let mut spec = load_resolved(&run_dir.join("spec.yaml"))?;
+    let folder = RunFolder::open(run_dir).map_err(Failure::BadInput)?;
+    let mut spec = load_resolved(&folder.spec_path())?;
     if let Some(n) = images {
         spec.eval.nll_images = n;
     }
-    check_run_data(run_dir, &spec)?;
-    let (model, step, device) = newest_ema(run_dir, &spec)?;
-    record_nll(&model, &spec, run_dir, step, &device)
+    check_run_data(&folder, &spec)?;
+    let (model, step, device) = newest_ema(&folder, &spec)?;
+    record_nll(&model, &spec, &folder, step, &device)
 }
 
 /// Fails when the run's data changed since it started (see `data_check`).
-pub fn check_run_data(run_dir: &Path, spec: &Experiment) -> Result<(), Failure> {
-    let meta = Meta::read(run_dir).map_err(Failure::BadInput)?;
-    check_data(run_dir, &meta, &digest_data(spec)?.1)
+pub fn check_run_data(folder: &RunFolder, spec: &Experiment) -> Result<(), Failure> {
+    let meta = folder.read_meta().map_err(Failure::BadInput)?;
+    check_data(folder, &meta, &digest_data(spec)?.1)
 }
 
 /// The EMA weights of the run's newest checkpoint, its step, and the device they are on.
-pub fn newest_ema(run_dir: &Path, spec: &Experiment) -> Result<(UNet, u64, Device), Failure> {
+pub fn newest_ema(folder: &RunFolder, spec: &Experiment) -> Result<(UNet, u64, Device), Failure> {
     let device = parse_device(&spec.device).map_err(Failure::BadInput)?;
-    let Some((_, dir)) = checkpoint::list(run_dir).into_iter().next() else {
-        return Err(Failure::BadInput(format!(
+    let model = spec.unet_config().init(&device);
+    match folder.load_newest_ema(model).map_err(Failure::Failed)? {
+        Some((model, state)) => Ok((model, state.step, device)),
+        None => Err(Failure::BadInput(format!(
             "{}: no checkpoint to evaluate",
-            run_dir.display()
-        )));
-    };
-    let (model, state) =
-        checkpoint::load_ema(&dir, spec.unet_config().init(&device)).map_err(Failure::Failed)?;
-    Ok((model, state.step, device))
+            folder.dir().display()
+        ))),
+    }
 }

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use ddpm_exp::diffusion::MeanKind;
-use ddpm_exp::spec::load_spec;
+use ddpm_exp::spec::{Overrides, load};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
@@ -25,14 +25,11 @@ fn child_overrides_base_and_set_overrides_both() {
         "child.yaml",
         "extends: base.yaml\ntrain:\n  lr: 0.25\ndiffusion:\n  mean: mu\n",
     );
-    let resolved = load_spec(
-        &child,
-        &[
-            "train.steps=7".into(),
-            "model.channel_mult=[1, 1, 2]".into(),
-        ],
-    )
-    .unwrap();
+    let overrides = Overrides::with_set(vec![
+        "train.steps=7".into(),
+        "model.channel_mult=[1, 1, 2]".into(),
+    ]);
+    let resolved = load(&child, None, &overrides).unwrap();
     let e = resolved.experiment;
     assert_eq!(e.seed, 3, "from the base");
     assert_eq!(e.train.lr, 0.25, "the child wins over the base");
@@ -60,7 +57,9 @@ fn unknown_key_names_file_line_and_suggests() {
         "s.yaml",
         "seed: 1\ntrain:\n  steps: 10\n  lrr: 0.1\n",
     );
-    let err = load_spec(&spec, &[]).unwrap_err().to_string();
+    let err = load(&spec, None, &Overrides::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with(&format!("{}:4:", spec.display())), "{err}");
     assert!(
         err.contains("`lrr`") && err.contains("did you mean `lr`"),
@@ -73,7 +72,9 @@ fn unknown_key_names_file_line_and_suggests() {
 fn wrong_type_names_the_key_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let spec = write(dir.path(), "s.yaml", "train:\n  batch_size: many\n");
-    let err = load_spec(&spec, &[]).unwrap_err().to_string();
+    let err = load(&spec, None, &Overrides::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with(&format!("{}:2:", spec.display())), "{err}");
     assert!(err.contains("train.batch_size"), "{err}");
 }
@@ -82,7 +83,9 @@ fn wrong_type_names_the_key_and_line() {
 fn bad_enum_value_suggests_the_close_one() {
     let dir = tempfile::tempdir().unwrap();
     let spec = write(dir.path(), "s.yaml", "diffusion:\n  schedule: linaer\n");
-    let err = load_spec(&spec, &[]).unwrap_err().to_string();
+    let err = load(&spec, None, &Overrides::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("did you mean `linear`"), "{err}");
 }
 
@@ -95,7 +98,9 @@ fn out_of_range_value_points_at_the_line_that_set_it() {
         "diffusion:\n  timesteps: 10\n  beta_end: 1.5\n",
     );
     let child = write(dir.path(), "child.yaml", "extends: base.yaml\nseed: 2\n");
-    let err = load_spec(&child, &[]).unwrap_err().to_string();
+    let err = load(&child, None, &Overrides::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("base.yaml:3:3"), "the base file set it: {err}");
     assert!(
         err.contains("diffusion.beta_end") && err.contains("(0, 1)"),
@@ -107,19 +112,27 @@ fn out_of_range_value_points_at_the_line_that_set_it() {
 fn set_errors_name_the_override() {
     let dir = tempfile::tempdir().unwrap();
     let spec = write(dir.path(), "s.yaml", "seed: 1\n");
-    let err = load_spec(&spec, &["train.stpes=3".into()])
-        .unwrap_err()
-        .to_string();
+    let err = load(
+        &spec,
+        None,
+        &Overrides::with_set(vec!["train.stpes=3".into()]),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.starts_with("--set train.stpes=3"), "{err}");
     assert!(err.contains("did you mean `steps`"), "{err}");
-    let err = load_spec(&spec, &["train.steps=0".into()])
-        .unwrap_err()
-        .to_string();
+    let err = load(
+        &spec,
+        None,
+        &Overrides::with_set(vec!["train.steps=0".into()]),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
         err.starts_with("--set train.steps=0") && err.contains("at least 1"),
         "{err}"
     );
-    let err = load_spec(&spec, &["noequals".into()])
+    let err = load(&spec, None, &Overrides::with_set(vec!["noequals".into()]))
         .unwrap_err()
         .to_string();
     assert!(err.contains("KEY.PATH=VALUE"), "{err}");
@@ -129,7 +142,9 @@ fn set_errors_name_the_override() {
 fn missing_base_and_cycles_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let spec = write(dir.path(), "s.yaml", "seed: 1\nextends: nowhere.yaml\n");
-    let err = load_spec(&spec, &[]).unwrap_err().to_string();
+    let err = load(&spec, None, &Overrides::default())
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("s.yaml:2:1")
             && err.contains("nowhere.yaml")
@@ -139,7 +154,9 @@ fn missing_base_and_cycles_are_reported() {
 
     write(dir.path(), "a.yaml", "extends: b.yaml\n");
     let b = write(dir.path(), "b.yaml", "extends: a.yaml\n");
-    let err = load_spec(&b, &[]).unwrap_err().to_string();
+    let err = load(&b, None, &Overrides::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("cycle"), "{err}");
 }
 
@@ -147,7 +164,9 @@ fn missing_base_and_cycles_are_reported() {
 fn syntax_errors_give_a_position() {
     let dir = tempfile::tempdir().unwrap();
     let spec = write(dir.path(), "s.yaml", "train:\n  steps: [1, 2\n");
-    let err = load_spec(&spec, &[]).unwrap_err().to_string();
+    let err = load(&spec, None, &Overrides::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with(&format!("{}:", spec.display())), "{err}");
     assert!(
         err.split(':')
@@ -166,7 +185,9 @@ fn model_shape_problems_are_caught_before_running() {
         "s.yaml",
         "data:\n  dataset: digits\nmodel:\n  channel_mult: [1, 1, 1, 1, 1]\n  attention_resolutions: [4]\n  norm_groups: 8\n  channels: 16\n",
     );
-    let err = load_spec(&spec, &[]).unwrap_err().to_string();
+    let err = load(&spec, None, &Overrides::default())
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("s.yaml:4:3") && err.contains("not divisible"),
         "{err}"
@@ -176,7 +197,9 @@ fn model_shape_problems_are_caught_before_running() {
         "t.yaml",
         "data:\n  dataset: digits\nmodel:\n  channel_mult: [1, 2]\n  attention_resolutions: [16]\n  norm_groups: 8\n  channels: 16\n",
     );
-    let err = load_spec(&spec, &[]).unwrap_err().to_string();
+    let err = load(&spec, None, &Overrides::default())
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("t.yaml:5:3") && err.contains("never occurs"),
         "{err}"
@@ -186,25 +209,40 @@ fn model_shape_problems_are_caught_before_running() {
 #[test]
 fn the_shipped_specs_validate() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+    let mut validated = Vec::new();
     for entry in fs::read_dir(root).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "yaml") {
-            load_spec(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+            load(&path, None, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+            validated.push(path.file_stem().unwrap().to_string_lossy().into_owned());
         }
+    }
+    validated.sort();
+    // The six Table 2 cells and their shared base, at least: an empty folder must not pass.
+    for cell in [
+        "base",
+        "eps_simple",
+        "eps_vlb_fixed",
+        "eps_vlb_learned",
+        "mu_mse",
+        "mu_vlb_fixed",
+        "mu_vlb_learned",
+    ] {
+        assert!(
+            validated.iter().any(|v| v == cell),
+            "{cell} missing from {validated:?}"
+        );
     }
 }
 
 #[test]
 fn the_cifar10_profile_lays_the_papers_setup_over_a_cell() {
     use burn::prelude::*;
-    use ddpm_exp::spec::{find_profile, load_spec_with_profile};
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
     let cell = root.join("mu_vlb_learned.yaml");
-    let profile = find_profile(&cell, "cifar10").unwrap();
     // The dataset folder is not here; point it at one that exists to pass the check.
-    let e = load_spec_with_profile(&cell, Some(&profile), &["data.dir=.".into()])
-        .unwrap()
-        .experiment;
+    let overrides = Overrides::with_set(vec!["data.dir=.".into()]);
+    let e = load(&cell, Some("cifar10"), &overrides).unwrap().experiment;
     assert_eq!(e.name, "mu_vlb_learned", "the cell keeps its name");
     assert_eq!(
         (e.diffusion.mean, e.diffusion.loss),

@@ -1,0 +1,177 @@
+//! The command line as typed: clap's structs, one per subcommand, and nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "ddpm-exp",
+    version,
+    about = "Reproducible DDPM experiments and ablations (Ho et al. 2020)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Train a spec in a new run folder (or continue one with --resume); prints the folder last.
+    Run(RunArgs),
+    /// Run every spec × seed (skipping cells already complete), then print a summary table.
+    Ablate(AblateArgs),
+    /// Training steps/s and sampling images/s of a spec's model (bench/run.sh compares PyTorch).
+    Bench(BenchArgs),
+    /// Evaluate a run's newest checkpoint (EMA weights) and add the results to its eval.parquet.
+    Eval(EvalArgs),
+    /// Check specs without running them.
+    Validate(ValidateArgs),
+    /// Figures and tables for a paper from run folders alone (HTML, Markdown, LaTeX, PNG, SVG).
+    Report(ReportArgs),
+    /// Write the per-t schedule table of a spec (Parquet, or CSV for a .csv name).
+    Schedule(ScheduleArgs),
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The experiment spec (YAML).
+    #[arg(required_unless_present = "resume")]
+    pub spec: Option<PathBuf>,
+    /// Override any spec field: --set train.lr=1e-4 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Override the spec's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Where to train: cpu, libtorch-cpu, cuda, cuda:N (same as --set device=...).
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Scale profile laid over the spec: experiments/profiles/NAME.yaml or a path.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Folder under which the run folder is made.
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// Continue the run in this folder from its newest checkpoint.
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["spec", "set", "seed", "device", "profile"])]
+    pub resume: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct AblateArgs {
+    /// Specs to run (default: every experiments/*.yaml but base.yaml).
+    pub specs: Vec<PathBuf>,
+    /// Seeds, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "0")]
+    pub seeds: Vec<u64>,
+    /// Scale profile: experiments/profiles/NAME.yaml (digits, mnist, fashion_mnist, cifar10) or a path.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Folder of the cells' run folders (default: results/ablate[-PROFILE]).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Where to train every cell: cpu, libtorch-cpu, cuda, cuda:N.
+    #[arg(long)]
+    pub device: Option<String>,
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    pub spec: PathBuf,
+    /// Scale profile laid over the spec (e.g. cifar10 for the paper's 35.7M UNet).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// cpu, libtorch-cpu, cuda, cuda:N.
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Training batch size (default: the spec's).
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Untimed training steps first.
+    #[arg(long, default_value_t = 5)]
+    pub warmup: u64,
+    #[arg(long, default_value_t = 20)]
+    pub train_steps: u64,
+    /// Images sampled at once (0: no sampling).
+    #[arg(long, default_value_t = 0)]
+    pub sample_images: usize,
+    /// Reverse steps timed from t = T (the full chain's time is extrapolated).
+    #[arg(long, default_value_t = 1000)]
+    pub sample_steps: usize,
+    /// Then time this many more training steps phase by phase (forward, backward, Adam…).
+    #[arg(long, default_value_t = 0)]
+    pub phases: u64,
+    /// fp32, or bf16 mixed precision (same as --set train.precision=...).
+    #[arg(long)]
+    pub dtype: Option<String>,
+    /// Also write the result as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    pub run_dir: PathBuf,
+    /// The test-set bound in bits/dim, with every per-t term (t = T … 1).
+    #[arg(long)]
+    pub nll: bool,
+    /// Held-out images to use (default: the spec's `eval.nll_images`; 0 = all).
+    #[arg(long)]
+    pub images: Option<usize>,
+    /// FID, IS and KID (through the dataset's own classifier, trained once and cached).
+    #[arg(long)]
+    pub quality: bool,
+    /// Samples to score (default: the spec's `eval.quality_samples`).
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// pytorch-fid's Inception weights file: also Inception FID / IS / KID.
+    #[arg(long, value_name = "WEIGHTS.pth", requires = "quality")]
+    pub inception: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ValidateArgs {
+    #[arg(required = true)]
+    pub specs: Vec<PathBuf>,
+    /// Check the specs at this scale profile (as `ablate --profile` would run them).
+    #[arg(long)]
+    pub profile: Option<String>,
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// Run folders, or folders of them (e.g. results/ablate-digits).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Where the report goes (default: INPUT/report for one results folder, else results/report).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Seed of the sample grids and other model figures (the same for every run).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Images in each run's sample grid.
+    #[arg(long, default_value_t = 64)]
+    pub samples: usize,
+    /// Skip the figures that need sampling from the models (they take minutes on a CPU).
+    #[arg(long)]
+    pub no_samples: bool,
+    /// Weight of the loss curves' exponential moving average (0 = none).
+    #[arg(long, default_value_t = 0.9)]
+    pub smoothing: f64,
+}
+
+#[derive(Args)]
+pub struct ScheduleArgs {
+    pub spec: PathBuf,
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}

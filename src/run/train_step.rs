@@ -1,0 +1,217 @@
+//! One optimisation step, and nothing else: batch → t and ε → q(x_t|x_0) (eq. 4) → loss →
+//! backward → global-norm clipping → Adam with warm-up → EMA. It knows no files: the training
+//! loop records what it returns, and `bench` times it directly.
+
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use rand::{Rng, RngExt};
+
+use super::ema::ema_update;
+use super::grad_clip::clip_global_norm;
+use super::schedule_lr::warmup_lr;
+use crate::data::Batcher;
+use crate::diffusion::objective::LossTerms;
+use crate::diffusion::{DiffusionSchedule, Objective, StepCoefficients};
+use crate::model::{UNet, forward_at};
+use crate::rng::{Stream, normal_tensor, stream, stream_at};
+use crate::spec::Experiment;
+
+/// The networks a step updates: the model, its EMA, and Adam's state.
+pub struct Networks {
+    pub model: UNet,
+    pub ema: UNet,
+    pub optimizer: ModuleOptimizer,
+}
+
+impl Networks {
+    /// A freshly initialised model (weights drawn from the seed's init stream), its EMA and
+    /// Adam, on an autodiff `device`.
+    pub fn fresh(spec: &Experiment, device: &Device) -> Self {
+        device.seed(stream(spec.seed, Stream::Init).next_u64());
+        let model = spec.unet_config().init(device);
+        let ema = model.valid();
+        Self {
+            model,
+            ema,
+            optimizer: optimizer_for(spec),
+        }
+    }
+}
+
+pub fn optimizer_for(spec: &Experiment) -> ModuleOptimizer {
+    let t = &spec.train;
+    AdamConfig::new()
+        .with_beta_1(t.adam_beta1 as f32)
+        .with_beta_2(t.adam_beta2 as f32)
+        .with_epsilon(t.adam_eps as f32)
+        .init()
+}
+
+/// What one step measured. A step whose loss (or gradient norm) is not finite stops before
+/// updating, so it has no gradient norm (or learning rate).
+pub struct StepResult {
+    pub loss: f64,
+    /// Global gradient norm before clipping.
+    pub grad_norm: Option<f64>,
+    pub lr: Option<f64>,
+    /// Extra metrics of logging steps: the loss per quarter of 1..=T (improved-diffusion's
+    /// q0–q3) and the loss's parts.
+    pub logged: Vec<(String, f64)>,
+}
+
+impl StepResult {
+    /// Whether the step diverged (and so changed nothing).
+    pub fn diverged(&self) -> bool {
+        !self.loss.is_finite() || self.grad_norm.is_none_or(|g| !g.is_finite())
+    }
+}
+
+/// Everything a step needs that stays the same from step to step.
+pub struct TrainStep<'a> {
+    pub spec: &'a Experiment,
+    pub schedule: &'a DiffusionSchedule,
+    pub objective: Objective,
+    /// An autodiff device.
+    pub device: Device,
+}
+
+impl<'a> TrainStep<'a> {
+    pub fn new(spec: &'a Experiment, schedule: &'a DiffusionSchedule, device: &Device) -> Self {
+        Self {
+            spec,
+            schedule,
+            objective: spec.objective(),
+            device: device.clone().autodiff(),
+        }
+    }
+
+    /// One step at 0-based `step`; `logging` asks for the extra metrics. `phase` is told when
+    /// each part of the step has been issued (bench's phase clock; a no-op in training).
+    pub fn run(
+        &self,
+        nets: &mut Networks,
+        batcher: &mut Batcher,
+        step: u64,
+        logging: bool,
+        phase: &mut dyn FnMut(&'static str),
+    ) -> StepResult {
+        let (x0, x_t, noise, coef, ts) = self.diffuse(batcher, step);
+        phase("batch, t, noise, q_sample");
+        let t_max = self.schedule.timesteps();
+        let out = forward_at(&nets.model, x_t.clone(), &ts, self.spec.train.precision);
+        let terms = self
+            .objective
+            .loss_terms(out, x0, x_t, noise, &coef, &ts, t_max);
+        let loss = terms.loss.clone().mean();
+        let mut result = StepResult {
+            loss: loss.clone().into_scalar::<f64>(),
+            grad_norm: None,
+            lr: None,
+            logged: Vec::new(),
+        };
+        phase("forward, loss read back");
+        if !result.loss.is_finite() {
+            return result;
+        }
+        if logging {
+            result.logged = logged_parts(&terms, &ts, t_max);
+        }
+        let mut grads = GradientsParams::from_grads(loss.backward(), &nets.model);
+        phase("backward");
+        let grad_norm = clip_global_norm(&nets.model, &mut grads, self.spec.train.grad_clip);
+        phase("clipping (norm read back)");
+        result.grad_norm = Some(grad_norm);
+        if !grad_norm.is_finite() {
+            return result;
+        }
+        let train = &self.spec.train;
+        let lr = warmup_lr(train.lr, train.warmup_steps, step + 1);
+        nets.model = nets.optimizer.step(lr, nets.model.clone(), grads);
+        phase("adam");
+        nets.ema = ema_update(nets.ema.clone(), &nets.model, train.ema_decay);
+        phase("ema");
+        result.lr = Some(lr);
+        result
+    }
+
+    /// The step's batch x_0, its t and ε from the seed's streams at `step`, and x_t.
+    #[allow(clippy::type_complexity)]
+    fn diffuse(
+        &self,
+        batcher: &mut Batcher,
+        step: u64,
+    ) -> (
+        Tensor<4>,
+        Tensor<4>,
+        Tensor<4>,
+        StepCoefficients,
+        Vec<usize>,
+    ) {
+        let seed = self.spec.seed;
+        let t_max = self.schedule.timesteps();
+        let x0 = batcher.batch(step, &self.device); // [batch, c, h, w]
+        let shape = x0.dims();
+        let mut t_rng = stream_at(seed, Stream::Timestep, step);
+        let ts: Vec<usize> = (0..shape[0])
+            .map(|_| t_rng.random_range(1..=t_max))
+            .collect();
+        let noise = normal_tensor(
+            &mut stream_at(seed, Stream::Noise, step),
+            shape,
+            &self.device,
+        );
+        // Dropout masks come from the backend's generator, reseeded from our stream each step.
+        self.device
+            .seed(stream_at(seed, Stream::Dropout, step).next_u64());
+        let coef = StepCoefficients::gather(self.schedule, &ts, &self.device);
+        let x_t = coef.q_sample(x0.clone(), noise.clone());
+        (x0, x_t, noise, coef, ts)
+    }
+}
+
+/// A logging step's extra metrics: the loss per quarter of 1..=T, and the two parts of a
+/// hybrid loss (or the bound term of a `vlb` loss) in bits/dim.
+fn logged_parts(terms: &LossTerms, ts: &[usize], t_max: usize) -> Vec<(String, f64)> {
+    let values = terms
+        .loss
+        .clone()
+        .inner()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap_or_default();
+    let mut logged = Vec::new();
+    for (q, value) in loss_by_quarter(ts, &values, t_max).into_iter().enumerate() {
+        if let Some(v) = value {
+            logged.push((format!("loss_q{q}"), v));
+        }
+    }
+    for (name, part) in [("mse", &terms.mse), ("vb", &terms.vb)] {
+        if let Some(part) = part {
+            logged.push((name.to_string(), part.clone().mean().into_scalar::<f64>()));
+        }
+    }
+    logged
+}
+
+/// Mean of `losses` grouped by which quarter of 1..=`t_max` each example's t falls in.
+pub fn loss_by_quarter(ts: &[usize], losses: &[f32], t_max: usize) -> [Option<f64>; 4] {
+    let mut sums = [(0.0f64, 0usize); 4];
+    for (&t, &l) in ts.iter().zip(losses) {
+        let q = ((t - 1) * 4 / t_max).min(3);
+        sums[q].0 += l as f64;
+        sums[q].1 += 1;
+    }
+    sums.map(|(sum, n)| (n > 0).then(|| sum / n as f64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loss_by_quarter;
+
+    #[test]
+    fn quarters_split_one_to_t_evenly() {
+        // T = 8: t 1–2 → q0, 3–4 → q1, 5–6 → q2, 7–8 → q3.
+        let q = loss_by_quarter(&[1, 2, 3, 8, 8], &[1.0, 3.0, 5.0, 7.0, 9.0], 8);
+        assert_eq!(q, [Some(2.0), Some(5.0), None, Some(8.0)]);
+    }
+}

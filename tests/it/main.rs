@@ -1,0 +1,24 @@
+//! Every integration test, in one test crate (one link of Burn and polars instead of one per
+//! file). Each module is one former test file; `common` holds what they share. The
+//! backend-generic modules run again on LibTorch's CPU device (scripts/test.sh names them).
+
+mod ablate_cli;
+mod bad_spec_corpus;
+mod batching;
+mod bound_math;
+mod cli_run;
+mod common;
+mod data_loaders;
+mod device_cli;
+mod faults;
+mod inception_fid;
+mod interrupt_resume;
+mod model_shape;
+mod objective_grid;
+mod quality_eval;
+mod quality_math;
+mod report_cli;
+mod report_math;
+mod report_tables;
+mod schedule_math;
+mod spec_loading;
