@@ -1,8 +1,17 @@
 //! ddpm-exp: a reproducible experiment and ablation harness for Denoising Diffusion
 //! Probabilistic Models (Ho et al. 2020) on Burn.
 //!
-//! Arrows point one way: `spec` → `run` (which uses `diffusion`, `model`, `data`) → `record`.
-//! `diffusion` is math only and knows no files.
+//! Floors, bottom up; a module imports only from floors below it (README, "Layout and
+//! architecture"):
+//! 0. `rng`, `progress`, `interrupt`: seeded streams, progress bars, Ctrl-C / SIGTERM.
+//! 1. `model` (the UNet), `diffusion` (math only, knows no files), `device`.
+//! 2. `record` (everything on disk; `record::RunFolder` owns a run folder's layout), `data`.
+//! 3. `quality`: FID, IS, KID and their feature networks.
+//! 4. `spec`: YAML → a resolved, checked `Experiment`.
+//! 5. `error`: how a command fails, and its exit code.
+//! 6. `run`: one training step, the loop around it, a run's start and resume, its evaluations.
+//! 7. `ablate`, `report`, `bench`: the grid, the paper's figures and tables, throughput.
+//!    `ablate` and `report` never import `run` (run folders are read through `record`).
 
 pub mod ablate;
 pub mod bench;

@@ -8,6 +8,6 @@ pub mod precision;
 pub mod time_embedding;
 pub mod unet;
 
-pub use config::UNetConfig;
+pub use config::{UNetConfig, UNetShape};
 pub use precision::{Precision, forward_at};
 pub use unet::UNet;

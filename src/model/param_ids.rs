@@ -59,7 +59,7 @@ impl ModuleMapper for PathIds {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::UNetConfig;
+    use crate::model::{UNetConfig, UNetShape};
 
     /// Every parameter of the UNet gets its own id, the same on every build of the network.
     #[test]
@@ -68,12 +68,14 @@ mod tests {
             in_channels: 1,
             out_channels: 1,
             image_size: 8,
-            channels: 8,
-            channel_mult: vec![1, 2],
-            num_res_blocks: 1,
-            attention_resolutions: vec![4],
-            dropout: 0.0,
-            norm_groups: 4,
+            shape: UNetShape {
+                channels: 8,
+                channel_mult: vec![1, 2],
+                num_res_blocks: 1,
+                attention_resolutions: vec![4],
+                dropout: 0.0,
+                norm_groups: 4,
+            },
         };
         let device = Device::flex();
         let ids = |net: crate::model::UNet| {

@@ -43,10 +43,10 @@ impl UNetConfig {
     /// The weights are drawn in a fixed order: down path, middle, up path, then the time
     /// embedding, the input conv and the head.
     pub fn init(&self, device: &Device) -> UNet {
-        let ch = self.channels;
+        let ch = self.shape.channels;
         let (down, skip_channels, current) = self.down_path(device);
         let mid_block1 = self.res_block(current, current, device);
-        let mid_attn = AttnBlock::new(current, self.norm_groups, device);
+        let mid_attn = AttnBlock::new(current, self.shape.norm_groups, device);
         let mid_block2 = self.res_block(current, current, device);
         let (up, current) = self.up_path(current, skip_channels, device);
         let net = UNet {
@@ -58,7 +58,7 @@ impl UNetConfig {
             mid_attn,
             mid_block2,
             up,
-            norm_out: GroupNormConfig::new(self.norm_groups, current).init(device),
+            norm_out: GroupNormConfig::new(self.shape.norm_groups, current).init(device),
             conv_out: conv(current, self.out_channels, 3, 1, ZERO_INIT_GAIN, device),
             embed_dim: ch,
         };
@@ -67,36 +67,37 @@ impl UNetConfig {
 
     /// A residual block taking the time embedding (4 × the base channels).
     fn res_block(&self, c_in: usize, c_out: usize, device: &Device) -> ResBlock {
-        let time_dim = 4 * self.channels;
+        let time_dim = 4 * self.shape.channels;
         ResBlock::new(
             c_in,
             c_out,
             time_dim,
-            self.norm_groups,
-            self.dropout,
+            self.shape.norm_groups,
+            self.shape.dropout,
             device,
         )
     }
 
     /// Self-attention over `c` channels if the spec asks for it at resolution `res`.
     fn attention_at(&self, res: usize, c: usize, device: &Device) -> Option<AttnBlock> {
-        self.attention_resolutions
+        self.shape
+            .attention_resolutions
             .contains(&res)
-            .then(|| AttnBlock::new(c, self.norm_groups, device))
+            .then(|| AttnBlock::new(c, self.shape.norm_groups, device))
     }
 
     /// The down path's levels, the channels of every activation kept for a skip connection,
     /// and the channels it ends with.
     fn down_path(&self, device: &Device) -> (Vec<Level>, Vec<usize>, usize) {
-        let ch = self.channels;
+        let ch = self.shape.channels;
         let resolutions = self.level_resolutions();
-        let last = self.channel_mult.len() - 1;
+        let last = self.shape.channel_mult.len() - 1;
         let mut skip_channels = vec![ch];
         let mut current = ch;
         let mut down = Vec::new();
-        for (level, &mult) in self.channel_mult.iter().enumerate() {
+        for (level, &mult) in self.shape.channel_mult.iter().enumerate() {
             let (mut blocks, mut attentions) = (Vec::new(), Vec::new());
-            for _ in 0..self.num_res_blocks {
+            for _ in 0..self.shape.num_res_blocks {
                 blocks.push(self.res_block(current, ch * mult, device));
                 current = ch * mult;
                 attentions.push(self.attention_at(resolutions[level], current, device));
@@ -123,12 +124,12 @@ impl UNetConfig {
         mut skip_channels: Vec<usize>,
         device: &Device,
     ) -> (Vec<Level>, usize) {
-        let ch = self.channels;
+        let ch = self.shape.channels;
         let resolutions = self.level_resolutions();
         let mut up = Vec::new();
-        for (level, &mult) in self.channel_mult.iter().enumerate().rev() {
+        for (level, &mult) in self.shape.channel_mult.iter().enumerate().rev() {
             let (mut blocks, mut attentions) = (Vec::new(), Vec::new());
-            for _ in 0..=self.num_res_blocks {
+            for _ in 0..=self.shape.num_res_blocks {
                 let skip = skip_channels.pop().expect("one skip per up block");
                 blocks.push(self.res_block(current + skip, ch * mult, device));
                 current = ch * mult;

@@ -6,8 +6,6 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::atomic::replace_with;
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalRow {
     pub step: u64,
@@ -58,22 +56,14 @@ pub fn merge_eval(path: &Path, run_id: &str, rows: &[EvalRow]) -> Result<(), Str
             .any(|new| new.step == old.step && new.name == old.name && new.split == old.split)
     });
     all.extend_from_slice(rows);
-    let err =
-        |e: &dyn std::fmt::Display| format!("{}: cannot write eval table: {e}", path.display());
-    let mut frame = df!(
-        "run_id" => vec![run_id; all.len()],
-        "step" => all.iter().map(|r| r.step).collect::<Vec<u64>>(),
-        "split" => all.iter().map(|r| r.split.as_str()).collect::<Vec<&str>>(),
-        "name" => all.iter().map(|r| r.name.as_str()).collect::<Vec<&str>>(),
-        "t" => all.iter().map(|r| r.t).collect::<Vec<Option<u64>>>(),
-        "value" => all.iter().map(|r| r.value).collect::<Vec<f64>>(),
-    )
-    .map_err(|e| err(&e))?;
-    replace_with(path, |file| {
-        ParquetWriter::new(file)
-            .finish(&mut frame)
-            .map(|_| ())
-            .map_err(std::io::Error::other)
+    super::parquet::write_frame(path, "eval table", || {
+        df!(
+            "run_id" => vec![run_id; all.len()],
+            "step" => all.iter().map(|r| r.step).collect::<Vec<u64>>(),
+            "split" => all.iter().map(|r| r.split.as_str()).collect::<Vec<&str>>(),
+            "name" => all.iter().map(|r| r.name.as_str()).collect::<Vec<&str>>(),
+            "t" => all.iter().map(|r| r.t).collect::<Vec<Option<u64>>>(),
+            "value" => all.iter().map(|r| r.value).collect::<Vec<f64>>(),
+        )
     })
-    .map_err(|e| err(&e))
 }

@@ -6,8 +6,6 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::atomic::replace_with;
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricRow {
     pub step: u64,
@@ -39,15 +37,7 @@ pub fn to_frame(run_id: &str, rows: &[MetricRow]) -> PolarsResult<DataFrame> {
 
 /// Replaces `path` with the rows, atomically.
 pub fn write_metrics(path: &Path, run_id: &str, rows: &[MetricRow]) -> Result<(), String> {
-    let err = |e: &dyn std::fmt::Display| format!("{}: cannot write metrics: {e}", path.display());
-    let mut frame = to_frame(run_id, rows).map_err(|e| err(&e))?;
-    replace_with(path, |file| {
-        ParquetWriter::new(file)
-            .finish(&mut frame)
-            .map(|_| ())
-            .map_err(std::io::Error::other)
-    })
-    .map_err(|e| err(&e))
+    super::parquet::write_frame(path, "metrics", || to_frame(run_id, rows))
 }
 
 /// Reads the rows back (the run_id column is dropped).

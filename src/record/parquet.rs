@@ -1,8 +1,10 @@
-//! Reading a whole Parquet table, with errors that name the file and what it should be.
+//! Reading and writing a whole Parquet table, with errors that name the file and what it is.
 
 use std::path::Path;
 
-use polars::prelude::{DataFrame, ParquetReader, SerReader};
+use polars::prelude::{DataFrame, ParquetReader, ParquetWriter, PolarsResult, SerReader};
+
+use super::atomic::replace_with;
 
 /// The table in `path`; `what` names it in errors ("metrics table").
 pub fn read_frame(path: &Path, what: &str) -> Result<DataFrame, String> {
@@ -11,4 +13,22 @@ pub fn read_frame(path: &Path, what: &str) -> Result<DataFrame, String> {
     ParquetReader::new(file)
         .finish()
         .map_err(|e| format!("{}: not a readable {what}: {e}", path.display()))
+}
+
+/// Replaces `path` with the table `frame` builds, atomically; `what` names it in errors
+/// ("cannot write metrics: …").
+pub fn write_frame(
+    path: &Path,
+    what: &str,
+    frame: impl FnOnce() -> PolarsResult<DataFrame>,
+) -> Result<(), String> {
+    let err = |e: &dyn std::fmt::Display| format!("{}: cannot write {what}: {e}", path.display());
+    let mut frame = frame().map_err(|e| err(&e))?;
+    replace_with(path, |file| {
+        ParquetWriter::new(file)
+            .finish(&mut frame)
+            .map(|_| ())
+            .map_err(std::io::Error::other)
+    })
+    .map_err(|e| err(&e))
 }

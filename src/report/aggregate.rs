@@ -1,14 +1,12 @@
-//! Numbers the report shows, computed from the runs' Parquet tables with polars: per-run
-//! values (final loss, test NLL, sample-quality scores), their mean ± std per ablation cell,
-//! per-step traces of a metric across a cell's seeds, and per-t eval terms.
+//! Numbers the report shows, computed from the runs' metric and eval rows: per-run values
+//! (final loss, test NLL, sample-quality scores), their mean ± std per ablation cell, per-step
+//! traces of a metric across a cell's seeds, and per-t eval terms.
 
 use std::collections::BTreeMap;
 
-use polars::prelude::*;
-
 use super::collect::RunRecord;
 use crate::record::best_fid::best_fids;
-use crate::record::eval_table::{YARDSTICK_SPLIT, rows_of_frame};
+use crate::record::eval_table::{EvalRow, YARDSTICK_SPLIT};
 use crate::record::meta::Status;
 
 /// The fraction of a run's last steps whose logged loss is averaged into "final loss"
@@ -82,79 +80,64 @@ impl CellRow {
     }
 }
 
-fn polars_err(e: PolarsError) -> String {
-    format!("aggregating the records: {e}")
+/// Mean of the logged training loss over the last `FINAL_LOSS_FRACTION` of the steps done.
+fn final_loss(run: &RunRecord) -> Option<f64> {
+    let first_step = (run.meta.steps_done as f64 * (1.0 - FINAL_LOSS_FRACTION)).floor() as u64;
+    let losses = run
+        .metrics
+        .iter()
+        .filter(|r| r.split == "train" && r.name == "loss" && r.step > first_step)
+        .map(|r| r.value);
+    mean(losses).filter(|v| v.is_finite())
 }
 
-/// Mean of the logged training loss over the last `FINAL_LOSS_FRACTION` of the steps done.
-fn final_loss(run: &RunRecord) -> Result<Option<f64>, PolarsError> {
-    let first_step = (run.meta.steps_done as f64 * (1.0 - FINAL_LOSS_FRACTION)).floor() as u64;
-    let out = run
-        .metrics
-        .clone()
-        .lazy()
-        .filter(
-            col("split")
-                .eq(lit("train"))
-                .and(col("name").eq(lit("loss")))
-                .and(col("step").gt(lit(first_step))),
-        )
-        .select([col("value").mean()])
-        .collect()?;
-    Ok(out.column("value")?.f64()?.get(0).filter(|v| v.is_finite()))
+/// The mean of `values`, or `None` for none.
+fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let (sum, n) = values.fold((0.0, 0usize), |(sum, n), v| (sum + v, n + 1));
+    (n > 0).then(|| sum / n as f64)
 }
 
 /// Totals of the newest evaluated checkpoint (rows with no t), by name: scores, and what
-/// describes the evaluation (prior_bpd, nll_images).
-pub fn newest_totals(eval: &DataFrame) -> Result<BTreeMap<String, f64>, String> {
-    newest_totals_polars(eval).map_err(polars_err)
-}
-
-fn newest_totals_polars(eval: &DataFrame) -> Result<BTreeMap<String, f64>, PolarsError> {
-    let out = eval
-        .clone()
-        .lazy()
-        .filter(
-            col("t")
-                .is_null()
-                .and(col("split").neq(lit(YARDSTICK_SPLIT))),
-        )
-        .sort(["step"], SortMultipleOptions::default())
-        .group_by([col("name")])
-        .agg([col("value").last()])
-        .collect()?;
-    let names = out.column("name")?.str()?.clone();
-    let values = out.column("value")?.f64()?.clone();
-    Ok(names
+/// describes the evaluation (prior_bpd, nll_images). The held-out yardstick's rows are left
+/// out; of equal steps, the row written last wins.
+pub fn newest_totals(eval: &[EvalRow]) -> BTreeMap<String, f64> {
+    let mut newest: BTreeMap<String, (u64, f64)> = BTreeMap::new();
+    for row in eval
         .iter()
-        .zip(values.iter())
-        .filter_map(|(n, v)| Some((n?.to_string(), v?)))
-        .collect())
+        .filter(|r| r.t.is_none() && r.split != YARDSTICK_SPLIT)
+    {
+        let entry = newest
+            .entry(row.name.clone())
+            .or_insert((row.step, row.value));
+        if row.step >= entry.0 {
+            *entry = (row.step, row.value);
+        }
+    }
+    newest.into_iter().map(|(name, (_, v))| (name, v)).collect()
 }
 
 /// The table's numbers for one run. Only a run that ended ok has them: a diverged or
 /// unfinished run's numbers would compare unlike with like.
-pub fn run_values(run: &RunRecord) -> Result<RunValues, String> {
+pub fn run_values(run: &RunRecord) -> RunValues {
     let mut values = BTreeMap::new();
     if run.meta.status == Status::Ok {
-        if let Some(loss) = final_loss(run).map_err(polars_err)? {
+        if let Some(loss) = final_loss(run) {
             values.insert(FINAL_LOSS.to_string(), loss);
         }
         if let Some(eval) = &run.eval {
-            let scores = newest_totals(eval)?
+            let scores = newest_totals(eval)
                 .into_iter()
                 .filter(|(name, _)| is_score(name));
             values.extend(scores);
             // The paper's way: the lowest FID of the evaluations made during training.
-            let rows = rows_of_frame(eval).map_err(polars_err)?;
-            for best in best_fids(&rows, run.spec.eval.quality_samples) {
+            for best in best_fids(eval, run.spec.eval.quality_samples) {
                 let net = &best.network;
                 values.insert(format!("{BEST_FID} ({net})"), best.fid);
                 values.insert(format!("{BEST_FID_STEP} ({net})"), best.step as f64);
             }
         }
     }
-    Ok(RunValues {
+    RunValues {
         cell: run.cell().to_string(),
         run_id: run.run_id.clone(),
         seed: run.meta.seed,
@@ -162,66 +145,41 @@ pub fn run_values(run: &RunRecord) -> Result<RunValues, String> {
         diverged_at_step: run.meta.diverged_at_step,
         steps_done: run.meta.steps_done,
         values,
-    })
+    }
 }
 
-/// Groups runs by cell and aggregates each column over the cell's runs with polars.
-pub fn cell_rows(runs: &[RunValues]) -> Result<Vec<CellRow>, String> {
-    let (mut cells, mut keys, mut values) = (Vec::new(), Vec::new(), Vec::new());
-    for run in runs {
-        for (key, value) in &run.values {
-            cells.push(run.cell.as_str());
-            keys.push(key.as_str());
-            values.push(*value);
-        }
-    }
-    let long = df!("cell" => cells, "key" => keys, "value" => values).map_err(polars_err)?;
-    let stats = long
-        .lazy()
-        .group_by([col("cell"), col("key")])
-        .agg([
-            col("value").mean().alias("mean"),
-            col("value").std(1).alias("std"),
-            col("value").count().alias("n"),
-        ])
-        .collect()
-        .map_err(polars_err)?;
-    let column = |name: &str| stats.column(name).map_err(polars_err);
-    let cell_col = column("cell")?.str().map_err(polars_err)?.clone();
-    let key_col = column("key")?.str().map_err(polars_err)?.clone();
-    let mean_col = column("mean")?.f64().map_err(polars_err)?.clone();
-    let std_col = column("std")?.f64().map_err(polars_err)?.clone();
-    let n_col = column("n")?
-        .cast(&DataType::UInt64)
-        .map_err(polars_err)?
-        .u64()
-        .map_err(polars_err)?
-        .clone();
+/// Mean ± sample std of `values` (std only for two or more).
+fn stat(values: &[f64]) -> Stat {
+    let n = values.len();
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);
+    let std = Some(var.sqrt()).filter(|s| n > 1 && s.is_finite());
+    Stat { mean, std, n }
+}
 
-    let mut rows: BTreeMap<String, CellRow> = BTreeMap::new();
+/// Groups runs by cell (in name order) and aggregates each column over the cell's runs.
+pub fn cell_rows(runs: &[RunValues]) -> Vec<CellRow> {
+    let mut rows: BTreeMap<String, (CellRow, BTreeMap<String, Vec<f64>>)> = BTreeMap::new();
     for run in runs {
-        rows.entry(run.cell.clone())
-            .or_insert_with(|| CellRow {
+        let (row, columns) = rows.entry(run.cell.clone()).or_insert_with(|| {
+            let row = CellRow {
                 cell: run.cell.clone(),
                 runs: Vec::new(),
                 stats: BTreeMap::new(),
-            })
-            .runs
-            .push(run.clone());
-    }
-    for i in 0..stats.height() {
-        let (Some(cell), Some(key), Some(mean)) =
-            (cell_col.get(i), key_col.get(i), mean_col.get(i))
-        else {
-            continue;
-        };
-        let n = n_col.get(i).unwrap_or(0) as usize;
-        let std = std_col.get(i).filter(|s| n > 1 && s.is_finite());
-        if let Some(row) = rows.get_mut(cell) {
-            row.stats.insert(key.to_string(), Stat { mean, std, n });
+            };
+            (row, BTreeMap::new())
+        });
+        row.runs.push(run.clone());
+        for (key, value) in &run.values {
+            columns.entry(key.clone()).or_default().push(*value);
         }
     }
-    Ok(rows.into_values().collect())
+    rows.into_values()
+        .map(|(mut row, columns)| {
+            row.stats = columns.iter().map(|(k, v)| (k.clone(), stat(v))).collect();
+            row
+        })
+        .collect()
 }
 
 /// A metric's per-step mean, min and max across runs (seeds) of one cell.
@@ -233,98 +191,35 @@ pub struct Band {
     pub max: Vec<f64>,
 }
 
-/// `name` (split train) across `runs`, aggregated per step with polars; non-finite
-/// values (a diverging run's last steps) are left out.
-pub fn metric_band(runs: &[&RunRecord], name: &str) -> Result<Band, String> {
-    let frames: Vec<LazyFrame> = runs
-        .iter()
-        .map(|r| {
-            r.metrics
-                .clone()
-                .lazy()
-                .select([col("step"), col("split"), col("name"), col("value")])
-        })
-        .collect();
-    if frames.is_empty() {
-        return Ok(Band::default());
+/// `name` (split train) across `runs`, aggregated per step; non-finite values (a diverging
+/// run's last steps) are left out.
+pub fn metric_band(runs: &[&RunRecord], name: &str) -> Band {
+    let mut by_step: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
+    let rows = runs.iter().flat_map(|r| r.metrics.iter());
+    for row in rows.filter(|r| r.split == "train" && r.name == name && r.value.is_finite()) {
+        by_step.entry(row.step).or_default().push(row.value);
     }
-    let out = concat(frames, UnionArgs::default())
-        .and_then(|all| {
-            all.filter(
-                col("split")
-                    .eq(lit("train"))
-                    .and(col("name").eq(lit(name)))
-                    .and(col("value").is_finite()),
-            )
-            .group_by([col("step")])
-            .agg([
-                col("value").mean().alias("mean"),
-                col("value").min().alias("min"),
-                col("value").max().alias("max"),
-            ])
-            .sort(["step"], SortMultipleOptions::default())
-            .collect()
-        })
-        .map_err(polars_err)?;
-    let get = |c: &str| -> Result<Vec<f64>, String> {
-        let column = out
-            .column(c)
-            .and_then(|s| s.cast(&DataType::Float64))
-            .map_err(polars_err)?;
-        Ok(column
-            .f64()
-            .map_err(polars_err)?
-            .iter()
-            .map(|v| v.unwrap_or(f64::NAN))
-            .collect())
-    };
-    Ok(Band {
-        steps: get("step")?,
-        mean: get("mean")?,
-        min: get("min")?,
-        max: get("max")?,
-    })
+    let mut band = Band::default();
+    for (step, values) in by_step {
+        band.steps.push(step as f64);
+        band.mean
+            .push(values.iter().sum::<f64>() / values.len() as f64);
+        band.min
+            .push(values.iter().copied().fold(f64::INFINITY, f64::min));
+        band.max
+            .push(values.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+    }
+    band
 }
 
 /// Per-t eval terms of a run's newest evaluated checkpoint: t → value, for `name`.
-pub fn per_t_terms(eval: &DataFrame, name: &str) -> Result<BTreeMap<u64, f64>, String> {
-    let newest = eval
-        .clone()
-        .lazy()
-        .filter(col("name").eq(lit(name)).and(col("t").is_not_null()))
-        .select([col("step").max()])
-        .collect()
-        .map_err(polars_err)?;
-    let Some(step) = newest
-        .column("step")
-        .and_then(|c| c.u64().cloned())
-        .map_err(polars_err)?
-        .get(0)
-    else {
-        return Ok(BTreeMap::new());
+pub fn per_t_terms(eval: &[EvalRow], name: &str) -> BTreeMap<u64, f64> {
+    let terms = || eval.iter().filter(|r| r.name == name && r.t.is_some());
+    let Some(newest) = terms().map(|r| r.step).max() else {
+        return BTreeMap::new();
     };
-    let rows = eval
-        .clone()
-        .lazy()
-        .filter(
-            col("name")
-                .eq(lit(name))
-                .and(col("step").eq(lit(step)))
-                .and(col("t").is_not_null()),
-        )
-        .select([col("t"), col("value")])
+    terms()
+        .filter(|r| r.step == newest)
+        .filter_map(|r| Some((r.t?, r.value)))
         .collect()
-        .map_err(polars_err)?;
-    let t = rows
-        .column("t")
-        .and_then(|c| c.u64().cloned())
-        .map_err(polars_err)?;
-    let v = rows
-        .column("value")
-        .and_then(|c| c.f64().cloned())
-        .map_err(polars_err)?;
-    Ok(t.iter()
-        .zip(v.iter())
-        .filter_map(|(t, v)| Some((t?, v?)))
-        .collect())
 }

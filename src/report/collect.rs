@@ -4,12 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use polars::prelude::*;
-
 use crate::error::Failure;
-use crate::record::RunFolder;
+use crate::record::eval_table::EvalRow;
 use crate::record::meta::Meta;
-use crate::record::parquet::read_frame;
+use crate::record::{MetricRow, RunFolder};
 use crate::spec::{Experiment, load_resolved};
 
 /// How deep below an input folder run folders are looked for (results/ablate-x/run = 2).
@@ -21,10 +19,10 @@ pub struct RunRecord {
     pub run_id: String,
     pub meta: Meta,
     pub spec: Experiment,
-    /// metrics.parquet (run_id, step, split, name, value); empty when the run wrote none yet.
-    pub metrics: DataFrame,
-    /// eval.parquet (run_id, step, split, name, t, value), if the run was evaluated.
-    pub eval: Option<DataFrame>,
+    /// The metric rows; none when the run wrote no table yet.
+    pub metrics: Vec<MetricRow>,
+    /// The eval table's rows, if the run was evaluated.
+    pub eval: Option<Vec<EvalRow>>,
 }
 
 impl RunRecord {
@@ -94,18 +92,12 @@ pub fn read_run(dir: &Path) -> Result<RunRecord, String> {
     let folder = RunFolder::at(dir);
     let meta = folder.current_meta()?;
     let spec = load_resolved(&folder.spec_path()).map_err(|e| e.to_string())?;
-    let metrics_path = folder.metrics_path();
-    let metrics = if metrics_path.exists() {
-        read_frame(&metrics_path, "metrics table")?
+    let metrics = if folder.metrics_path().exists() {
+        folder.read_metrics()?
     } else {
-        empty_metrics()
+        Vec::new()
     };
-    let eval_path = folder.eval_path();
-    let eval = if eval_path.exists() {
-        Some(read_frame(&eval_path, "eval table")?)
-    } else {
-        None
-    };
+    let eval = folder.read_eval()?;
     Ok(RunRecord {
         dir: dir.to_path_buf(),
         run_id: meta.run_id.clone(),
@@ -114,15 +106,4 @@ pub fn read_run(dir: &Path) -> Result<RunRecord, String> {
         metrics,
         eval,
     })
-}
-
-fn empty_metrics() -> DataFrame {
-    df!(
-        "run_id" => Vec::<String>::new(),
-        "step" => Vec::<u64>::new(),
-        "split" => Vec::<String>::new(),
-        "name" => Vec::<String>::new(),
-        "value" => Vec::<f64>::new(),
-    )
-    .expect("an empty frame of fixed columns")
 }

@@ -92,7 +92,7 @@ pub fn make_report(inputs: &[PathBuf], options: &ReportOptions) -> Result<Report
     let figures = options.out.join("figures");
     std::fs::create_dir_all(&figures)
         .map_err(|e| Failure::Failed(format!("{}: cannot create: {e}", figures.display())))?;
-    let cells = cell_rows(&values).map_err(Failure::Failed)?;
+    let cells = cell_rows(&values);
     let mut report = Assembly {
         out: options.out.clone(),
         sections: Vec::new(),
@@ -123,26 +123,13 @@ pub fn make_report(inputs: &[PathBuf], options: &ReportOptions) -> Result<Report
     })
 }
 
-/// The runs under `inputs` whose numbers could be read, with those numbers, and the folders
+/// The runs under `inputs` whose records could be read, with their numbers, and the folders
 /// left out with why; bad input when none is readable.
 fn readable_runs(
     inputs: &[PathBuf],
 ) -> Result<(Vec<RunRecord>, Vec<RunValues>, Vec<BrokenRun>), Failure> {
-    let (runs, mut broken) = collect_runs(inputs)?;
-    let mut values = Vec::new();
-    let mut readable = Vec::new();
-    for run in runs {
-        match run_values(&run) {
-            Ok(v) => {
-                values.push(v);
-                readable.push(run);
-            }
-            Err(reason) => broken.push(BrokenRun {
-                dir: run.dir.clone(),
-                reason,
-            }),
-        }
-    }
+    let (readable, broken) = collect_runs(inputs)?;
+    let values: Vec<RunValues> = readable.iter().map(run_values).collect();
     if readable.is_empty() {
         let listed: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
         let why = broken

@@ -114,21 +114,21 @@ pub(super) fn curves_section(
         ("loss", "Training loss", "loss"),
         ("lr", "Learning rate", "learning rate"),
     ] {
-        let series: Result<Vec<CurveSeries>, String> = by_cell(runs)
+        let series: Vec<CurveSeries> = by_cell(runs)
             .into_iter()
             .map(|(cell, cell_runs)| {
                 let n = cell_runs.len();
-                Ok(CurveSeries {
+                CurveSeries {
                     label: if n > 1 {
                         format!("{cell} ({n} seeds)")
                     } else {
                         cell.to_string()
                     },
-                    band: metric_band(&cell_runs, metric)?,
-                })
+                    band: metric_band(&cell_runs, metric),
+                }
             })
             .collect();
-        let result = series.and_then(|series| {
+        let result = {
             let figure = CurveFigure {
                 title: title.into(),
                 y_label: y_label.into(),
@@ -140,7 +140,7 @@ pub(super) fn curves_section(
                 log_allowed: metric != "lr",
             };
             save_figure(&figure, &figures.join(metric))
-        });
+        };
         report.figure(&mut section, result, title);
     }
     report.sections.push(section);
@@ -200,21 +200,13 @@ pub(super) fn rate_distortion_section(report: &mut Assembly, runs: &[RunRecord],
     let mut series = Vec::new();
     for run in runs {
         let Some(eval) = &run.eval else { continue };
-        let terms = per_t_terms(eval, "vb").and_then(|vb| Ok((vb, per_t_terms(eval, "x0_mse")?)));
-        let prior = aggregate::newest_totals(eval)
-            .ok()
-            .and_then(|totals| totals.get("prior_bpd").copied());
-        match (terms, prior) {
-            (Ok((vb, mse)), Some(prior)) => {
-                let points = rate_distortion(&vb, &mse, prior);
-                if !points.is_empty() {
-                    series.push((format!("{} (seed {})", run.cell(), run.meta.seed), points));
-                }
+        let (vb, mse) = (per_t_terms(eval, "vb"), per_t_terms(eval, "x0_mse"));
+        let prior = aggregate::newest_totals(eval).get("prior_bpd").copied();
+        if let Some(prior) = prior {
+            let points = rate_distortion(&vb, &mse, prior);
+            if !points.is_empty() {
+                series.push((format!("{} (seed {})", run.cell(), run.meta.seed), points));
             }
-            (Err(e), _) => report
-                .notes
-                .push(format!("rate–distortion of {}: {e}", run.run_id)),
-            _ => {}
         }
     }
     if series.is_empty() {

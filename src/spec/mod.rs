@@ -56,17 +56,11 @@ impl Experiment {
     /// The UNet this spec builds, sized for its dataset and objective.
     pub fn unet_config(&self) -> UNetConfig {
         let (channels, size) = self.data.dataset.image_shape();
-        let m = &self.model;
         UNetConfig {
             in_channels: channels,
             out_channels: self.objective().output_channels(channels),
             image_size: size,
-            channels: m.channels,
-            channel_mult: m.channel_mult.clone(),
-            num_res_blocks: m.num_res_blocks,
-            attention_resolutions: m.attention_resolutions.clone(),
-            dropout: m.dropout,
-            norm_groups: m.norm_groups,
+            shape: self.model.clone(),
         }
     }
 }

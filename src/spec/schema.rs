@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::DatasetName;
 use crate::diffusion::{LossKind, MeanKind, ScheduleKind, VarianceKind};
-use crate::model::Precision;
+use crate::model::{Precision, UNetShape};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -25,7 +25,8 @@ pub struct Experiment {
     pub device: String,
     pub data: DataSpec,
     pub diffusion: DiffusionSpec,
-    pub model: ModelSpec,
+    /// The UNet's shape: `model::UNetShape` lists its keys (the paper's CIFAR10 model by default).
+    pub model: UNetShape,
     pub train: TrainSpec,
     pub sample: SampleSpec,
     pub eval: EvalSpec,
@@ -40,7 +41,7 @@ impl Default for Experiment {
             device: "cpu".to_string(),
             data: DataSpec::default(),
             diffusion: DiffusionSpec::default(),
-            model: ModelSpec::default(),
+            model: UNetShape::default(),
             train: TrainSpec::default(),
             sample: SampleSpec::default(),
             eval: EvalSpec::default(),
@@ -111,32 +112,6 @@ impl Default for DiffusionSpec {
             loss: LossKind::Simple,
             vlb_weight: 0.001,
             rescale_vlb: false,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ModelSpec {
-    /// Base channel count `ch`.
-    pub channels: usize,
-    pub channel_mult: Vec<usize>,
-    pub num_res_blocks: usize,
-    /// Image sides at which self-attention is applied.
-    pub attention_resolutions: Vec<usize>,
-    pub dropout: f64,
-    pub norm_groups: usize,
-}
-
-impl Default for ModelSpec {
-    fn default() -> Self {
-        Self {
-            channels: 128,
-            channel_mult: vec![1, 2, 2, 2],
-            num_res_blocks: 2,
-            attention_resolutions: vec![16],
-            dropout: 0.1,
-            norm_groups: 32,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The UNet: the paper's parameter count and output shapes.
 
 use burn::prelude::*;
-use ddpm_exp::model::UNetConfig;
+use ddpm_exp::model::{UNetConfig, UNetShape};
 
 #[test]
 fn paper_cifar10_unet_has_35_7m_parameters() {
@@ -19,12 +19,14 @@ fn output_matches_input_shape_and_doubles_for_learned_variance() {
         in_channels: 1,
         out_channels: 1,
         image_size: 8,
-        channels: 8,
-        channel_mult: vec![1, 2],
-        num_res_blocks: 1,
-        attention_resolutions: vec![4],
-        dropout: 0.0,
-        norm_groups: 4,
+        shape: UNetShape {
+            channels: 8,
+            channel_mult: vec![1, 2],
+            num_res_blocks: 1,
+            attention_resolutions: vec![4],
+            dropout: 0.0,
+            norm_groups: 4,
+        },
     };
     assert!(config.problems().is_empty());
     let x = Tensor::<4>::zeros([3, 1, 8, 8], &device);
@@ -48,15 +50,17 @@ fn freshly_built_net_predicts_almost_zero() {
     // is ~0 and the first L_simple ≈ E[ε²] = 1.
     let device = crate::common::device();
     let config = UNetConfig {
-        image_size: 8,
-        channel_mult: vec![1, 2],
-        attention_resolutions: vec![4],
-        channels: 8,
-        norm_groups: 4,
         in_channels: 1,
         out_channels: 1,
-        num_res_blocks: 1,
-        dropout: 0.0,
+        image_size: 8,
+        shape: UNetShape {
+            channels: 8,
+            channel_mult: vec![1, 2],
+            num_res_blocks: 1,
+            attention_resolutions: vec![4],
+            dropout: 0.0,
+            norm_groups: 4,
+        },
     };
     let out = config
         .init(&device)
