@@ -12,10 +12,9 @@ fn paper_cifar10_unet_has_35_7m_parameters() {
     assert_eq!(model.num_params(), 35_746_307);
 }
 
-#[test]
-fn output_matches_input_shape_and_doubles_for_learned_variance() {
-    let device = crate::common::device();
-    let mut config = UNetConfig {
+/// A one-channel 8×8 UNet of two levels, small enough to run anywhere.
+fn tiny() -> UNetConfig {
+    UNetConfig {
         in_channels: 1,
         out_channels: 1,
         image_size: 8,
@@ -27,7 +26,13 @@ fn output_matches_input_shape_and_doubles_for_learned_variance() {
             dropout: 0.0,
             norm_groups: 4,
         },
-    };
+    }
+}
+
+#[test]
+fn output_matches_input_shape_and_doubles_for_learned_variance() {
+    let device = crate::common::device();
+    let mut config = tiny();
     assert!(config.problems().is_empty());
     let x = Tensor::<4>::zeros([3, 1, 8, 8], &device);
     assert_eq!(
@@ -49,19 +54,7 @@ fn freshly_built_net_predicts_almost_zero() {
     // The output conv starts near zero (official init scale 1e-10), so the first ε prediction
     // is ~0 and the first L_simple ≈ E[ε²] = 1.
     let device = crate::common::device();
-    let config = UNetConfig {
-        in_channels: 1,
-        out_channels: 1,
-        image_size: 8,
-        shape: UNetShape {
-            channels: 8,
-            channel_mult: vec![1, 2],
-            num_res_blocks: 1,
-            attention_resolutions: vec![4],
-            dropout: 0.0,
-            norm_groups: 4,
-        },
-    };
+    let config = tiny();
     let out = config
         .init(&device)
         .forward(Tensor::ones([2, 1, 8, 8], &device), &[10, 20]);
