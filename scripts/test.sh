@@ -4,7 +4,8 @@
 # then the backend-generic tests again on LibTorch's CPU device, built with the `tch` feature
 # (which changes only Burn's own crates and the LibTorch ones). The first run installs the
 # pinned torch and the Inception test's reference into .venv-tch (scripts/setup-tch.sh,
-# ~2.7 GB from PyPI). Extra arguments go to both `cargo test` calls (before their filters).
+# ~2.7 GB from PyPI). Extra arguments are cargo options (`-j 1`, `--no-fail-fast`) for both
+# `cargo test` calls; to run only some tests, call `cargo test --release --test it -- FILTER`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

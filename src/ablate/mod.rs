@@ -104,10 +104,9 @@ pub fn run_ablation(
         out,
         overrides,
     } = request;
-    let specs = if specs.is_empty() {
-        default_cells(Path::new("experiments"))?
-    } else {
-        specs
+    let specs = match specs.is_empty() {
+        true => default_cells(Path::new("experiments"))?,
+        false => specs,
     };
     let cells = plan(&specs, seeds, profile, overrides)?;
     let out = out.unwrap_or_else(|| match profile {
@@ -149,7 +148,8 @@ pub fn run_ablation(
         table,
         summary_path,
         any_failed,
-        interrupted,
+        // A Ctrl-C while the summary was written counts too.
+        interrupted: interrupted || crate::interrupt::requested(),
     })
 }
 

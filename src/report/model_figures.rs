@@ -103,14 +103,18 @@ pub fn draw_run_figures(
     out_dir: &Path,
     settings: ModelFigureSettings,
 ) -> Result<RunFigures, String> {
-    let device = parse_device(&run.spec.device)?;
-    let model = run.spec.unet_config().init(&device);
-    let Some((model, state)) = RunFolder::at(&run.dir).load_newest_ema(model)? else {
+    let folder = RunFolder::at(&run.dir);
+    if folder.checkpoints().is_empty() {
         return Err(format!(
             "{}: no checkpoint to draw samples from",
             run.dir.display()
         ));
-    };
+    }
+    let device = parse_device(&run.spec.device)?;
+    let model = run.spec.unet_config().init(&device);
+    let (model, state) = folder
+        .load_newest_ema(model)?
+        .expect("the run has a checkpoint (checked above)");
     let (channels, side) = run.spec.data.dataset.image_shape();
     let ctx = Context {
         model,

@@ -143,13 +143,17 @@ pub fn check_run_data(folder: &RunFolder, spec: &Experiment) -> Result<(), Failu
 
 /// The EMA weights of the run's newest checkpoint, its step, and the device they are on.
 pub fn newest_ema(folder: &RunFolder, spec: &Experiment) -> Result<(UNet, u64, Device), Failure> {
-    let device = parse_device(&spec.device).map_err(Failure::BadInput)?;
-    let model = spec.unet_config().init(&device);
-    match folder.load_newest_ema(model).map_err(Failure::Failed)? {
-        Some((model, state)) => Ok((model, state.step, device)),
-        None => Err(Failure::BadInput(format!(
+    if folder.checkpoints().is_empty() {
+        return Err(Failure::BadInput(format!(
             "{}: no checkpoint to evaluate",
             folder.dir().display()
-        ))),
+        )));
     }
+    let device = parse_device(&spec.device).map_err(Failure::BadInput)?;
+    let model = spec.unet_config().init(&device);
+    let (model, state) = folder
+        .load_newest_ema(model)
+        .map_err(Failure::Failed)?
+        .expect("the run has a checkpoint (checked above)");
+    Ok((model, state.step, device))
 }

@@ -111,15 +111,14 @@ impl Trainer<'_> {
         let started = Instant::now();
         // A resumed run starts at a checkpoint; a fresh one has none yet.
         let mut checkpointed = (state.step > 0).then_some(state.step);
-        let outcome = loop {
-            if state.step >= total {
-                break Outcome::Completed;
-            }
+        while state.step < total {
             if interrupt::requested() {
+                progress.finish();
+                state.seconds += started.elapsed().as_secs_f64();
                 if checkpointed != Some(state.step) {
                     self.checkpoint(state)?;
                 }
-                break Outcome::Interrupted { step: state.step };
+                return Ok(Outcome::Interrupted { step: state.step });
             }
             let done = state.step + 1;
             let logging = done % spec.train.log_every == 0 || done == total;
@@ -132,11 +131,13 @@ impl Trainer<'_> {
             );
             if result.diverged() {
                 record_divergence(state, &result);
+                state.seconds += started.elapsed().as_secs_f64();
+                progress.finish();
                 self.folder.write_metrics(&state.metrics)?;
-                break Outcome::Diverged {
+                return Ok(Outcome::Diverged {
                     step: done,
                     last_finite_loss: state.last_loss,
-                };
+                });
             }
             self.after_step(state, result, logging)?;
             if done % spec.train.checkpoint_every == 0 || done == total {
@@ -144,10 +145,10 @@ impl Trainer<'_> {
                 checkpointed = Some(done);
             }
             progress.update(done, &format!("loss {:.4}", state.last_loss.unwrap_or(0.0)));
-        };
+        }
         progress.finish();
         state.seconds += started.elapsed().as_secs_f64();
-        Ok(outcome)
+        Ok(Outcome::Completed)
     }
 
     /// Counts a finished step, records its metrics, and scores quality when it is due (before

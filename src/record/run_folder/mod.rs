@@ -160,9 +160,8 @@ impl RunFolder {
 
     pub fn write_meta(&self, meta: &Meta) -> Result<(), String> {
         let json = serde_json::to_string_pretty(meta).expect("meta serialises");
-        let path = self.meta_path();
-        write_atomic(&path, json.as_bytes())
-            .map_err(|e| format!("{}: cannot write: {e}", path.display()))
+        write_atomic(&self.meta_path(), json.as_bytes())
+            .map_err(|e| format!("{}: cannot write {META_FILE}: {e}", self.dir.display()))
     }
 
     /// `meta.json` as written.
