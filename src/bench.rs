@@ -244,17 +244,16 @@ fn time_sampling(
     let (channels, side) = spec.data.dataset.image_shape();
     let shape = [images, channels, side, side];
     let sampler = spec.sampler(&schedule);
-    let model = model.clone();
     let mut rng = stream(spec.seed, Stream::Sampling);
     // One untimed network call warms the inference path's kernels.
     let noise = normal_tensor(&mut rng, shape, device);
-    let warm = forward_at(&model, noise, &vec![t_max; shape[0]], precision);
+    let warm = forward_at(model, noise, &vec![t_max; shape[0]], precision);
     let _ = warm.into_data();
     let mut progress = Progress::new(&format!("{}: sampling", spec.name), 0, steps as u64);
     let started = Instant::now();
     let mut x = normal_tensor(&mut rng, shape, device);
     for (done, t) in (t_max + 1 - steps..=t_max).rev().enumerate() {
-        let out = forward_at(&model, x.clone(), &vec![t; shape[0]], precision);
+        let out = forward_at(model, x.clone(), &vec![t; shape[0]], precision);
         x = sampler.step(out, x, t, || normal_tensor(&mut rng, shape, device));
         progress.update(done as u64 + 1, "");
     }

@@ -103,18 +103,19 @@ pub fn draw_run_figures(
     out_dir: &Path,
     settings: ModelFigureSettings,
 ) -> Result<RunFigures, String> {
-    let folder = RunFolder::at(&run.dir);
-    if folder.checkpoints().is_empty() {
+    let mut device = None;
+    let build = || {
+        let parsed = parse_device(&run.spec.device)?;
+        device = Some(parsed.clone());
+        Ok(run.spec.unet_config().init(&parsed))
+    };
+    let Some((model, state)) = RunFolder::at(&run.dir).load_newest_ema(build)? else {
         return Err(format!(
             "{}: no checkpoint to draw samples from",
             run.dir.display()
         ));
-    }
-    let device = parse_device(&run.spec.device)?;
-    let model = run.spec.unet_config().init(&device);
-    let (model, state) = folder
-        .load_newest_ema(model)?
-        .expect("the run has a checkpoint (checked above)");
+    };
+    let device = device.expect("the device is parsed when the model is built");
     let (channels, side) = run.spec.data.dataset.image_shape();
     let ctx = Context {
         model,

@@ -143,17 +143,13 @@ pub fn check_run_data(folder: &RunFolder, spec: &Experiment) -> Result<(), Failu
 
 /// The EMA weights of the run's newest checkpoint, its step, and the device they are on.
 pub fn newest_ema(folder: &RunFolder, spec: &Experiment) -> Result<(UNet, u64, Device), Failure> {
-    if folder.checkpoints().is_empty() {
+    let device = parse_device(&spec.device).map_err(Failure::BadInput)?;
+    let build = || Ok(spec.unet_config().init(&device));
+    let Some((model, state)) = folder.load_newest_ema(build).map_err(Failure::Failed)? else {
         return Err(Failure::BadInput(format!(
             "{}: no checkpoint to evaluate",
             folder.dir().display()
         )));
-    }
-    let device = parse_device(&spec.device).map_err(Failure::BadInput)?;
-    let model = spec.unet_config().init(&device);
-    let (model, state) = folder
-        .load_newest_ema(model)
-        .map_err(Failure::Failed)?
-        .expect("the run has a checkpoint (checked above)");
+    };
     Ok((model, state.step, device))
 }

@@ -75,8 +75,7 @@ pub fn save<M: Module + Clone>(
             ema,
             optimizer,
         } = weights;
-        let [model_path, ema_path, optim_path] =
-            ["model.bpk", "ema.bpk", "optimizer.bpk"].map(|name| partial.join(name));
+        let [model_path, ema_path, optim_path, state_path] = FILES.map(|name| partial.join(name));
         model.clone().save_file(&model_path).map_err(|e| err(&e))?;
         ema.clone().save_file(&ema_path).map_err(|e| err(&e))?;
         save_optimizer(optimizer, &optim_path).map_err(|e| err(&e))?;
@@ -84,7 +83,7 @@ pub fn save<M: Module + Clone>(
             sync_file(p).map_err(|e| err(&e))?;
         }
         let json = serde_json::to_string_pretty(state).expect("state serialises");
-        write_atomic(&partial.join("state.json"), json.as_bytes()).map_err(|e| err(&e))
+        write_atomic(&state_path, json.as_bytes()).map_err(|e| err(&e))
     })?;
     for (step, old) in list(root).into_iter().skip(keep) {
         if !protected.contains(&step) {
