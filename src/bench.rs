@@ -16,7 +16,6 @@ use rand::RngExt;
 use serde::Serialize;
 
 use crate::data::{Batcher, ImageSet};
-use crate::device::{backend_name, training_device};
 use crate::error::Failure;
 use crate::model::{UNet, UNetConfig, forward_at};
 use crate::progress::Progress;
@@ -134,7 +133,7 @@ fn random_images(spec: &Experiment, count: usize) -> ImageSet {
 
 pub fn run_bench(spec: &Experiment, options: &BenchOptions) -> Result<BenchResult, Failure> {
     let precision = spec.train.precision;
-    let device = training_device(&spec.device, precision).map_err(Failure::BadInput)?;
+    let device = spec.device.training_device(precision)?;
     let schedule = spec.schedule();
     let batch = spec.train.batch_size;
     let images = random_images(spec, batch * 4);
@@ -161,8 +160,8 @@ pub fn run_bench(spec: &Experiment, options: &BenchOptions) -> Result<BenchResul
     let (channels, side) = spec.data.dataset.image_shape();
     Ok(BenchResult {
         implementation: "ddpm-exp".into(),
-        device: spec.device.clone(),
-        backend: backend_name(&spec.device).into(),
+        device: spec.device.to_string(),
+        backend: spec.device.backend().into(),
         dtype: precision.name().into(),
         model: spec.unet_config(),
         params,

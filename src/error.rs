@@ -1,6 +1,9 @@
 //! How a command fails, and the exit code each failure gives.
-
-use std::fmt;
+//!
+//! Each layer has one error type (`SpecError`, `DataError`, `DeviceError`, `RecordError`,
+//! `QualityError`, `ReportError`), and each says for its own variants whether the cause is the
+//! user's input ([`Cause::is_bad_input`]): that is decided where the error is made, and a
+//! command's [`Failure`] only carries the answer to the exit code.
 
 /// Exit codes: 0 success, 1 a failure while running, 2 bad input (spec, flags, data files),
 /// 3 a run that diverged.
@@ -10,11 +13,21 @@ pub const EXIT_DIVERGED: i32 = 3;
 /// Stopped by Ctrl-C / SIGTERM after writing a checkpoint (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: i32 = 130;
 
-#[derive(Debug)]
+/// A layer's error that knows whether the user's input caused it.
+pub trait Cause: std::fmt::Display {
+    /// True when the input (a spec, a flag, a data file, a run folder) is wrong and nothing was
+    /// run; false for a failure while running (a full disk, a numerical failure).
+    fn is_bad_input(&self) -> bool;
+}
+
+/// Why a command stopped, as one line for the user.
+#[derive(Debug, thiserror::Error)]
 pub enum Failure {
     /// The user's input is wrong: nothing was run.
+    #[error("{0}")]
     BadInput(String),
     /// Something went wrong while running.
+    #[error("{0}")]
     Failed(String),
 }
 
@@ -27,22 +40,12 @@ impl Failure {
     }
 }
 
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Failure::BadInput(m) | Failure::Failed(m) => write!(f, "{m}"),
+impl<E: Cause> From<E> for Failure {
+    fn from(e: E) -> Self {
+        if e.is_bad_input() {
+            Failure::BadInput(e.to_string())
+        } else {
+            Failure::Failed(e.to_string())
         }
-    }
-}
-
-impl From<crate::spec::SpecError> for Failure {
-    fn from(e: crate::spec::SpecError) -> Self {
-        Failure::BadInput(e.to_string())
-    }
-}
-
-impl From<crate::data::DataError> for Failure {
-    fn from(e: crate::data::DataError) -> Self {
-        Failure::BadInput(e.to_string())
     }
 }

@@ -10,15 +10,16 @@ static REQUESTED: AtomicBool = AtomicBool::new(false);
 /// Installs the handler (once per process; the binary calls it before training). Commands that
 /// do not train leave the signals alone: their writes are atomic, and a Ctrl-C that only
 /// printed a promise of a checkpoint would not stop them.
-pub fn install() -> Result<(), String> {
+pub fn install() -> Result<(), ctrlc::Error> {
     ctrlc::set_handler(|| {
         if REQUESTED.swap(true, Ordering::SeqCst) {
             eprintln!("second interrupt: stopping now (the newest checkpoint is intact)");
             std::process::exit(130);
         }
-        eprintln!("interrupt: finishing this step, writing a checkpoint, then stopping (again to stop now)");
+        eprintln!(
+            "interrupt: finishing this step, writing a checkpoint, then stopping (again to stop now)"
+        );
     })
-    .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))
 }
 
 /// Whether a stop has been asked for.

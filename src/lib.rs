@@ -3,14 +3,15 @@
 //!
 //! Floors, bottom up; a module imports only from floors below it (README, "Layout and
 //! architecture"):
-//! 0. `rng`, `progress`, `interrupt`: seeded streams, progress bars, Ctrl-C / SIGTERM.
+//! 0. `rng`, `progress`, `interrupt`: seeded streams, progress bars, Ctrl-C / SIGTERM;
+//!    `error`: each layer's error says whether the user's input caused it (`Cause`), and a
+//!    command's `Failure` carries that to the exit code.
 //! 1. `model` (the UNet), `diffusion` (math only, knows no files), `device`.
 //! 2. `record` (everything on disk; `record::RunFolder` owns a run folder's layout), `data`.
 //! 3. `quality`: FID, IS, KID and their feature networks.
 //! 4. `spec`: YAML → a resolved, checked `Experiment`.
-//! 5. `error`: how a command fails, and its exit code.
-//! 6. `run`: one training step, the loop around it, a run's start and resume, its evaluations.
-//! 7. `ablate`, `report`, `bench`: the grid, the paper's figures and tables, throughput.
+//! 5. `run`: one training step, the loop around it, a run's start and resume, its evaluations.
+//! 6. `ablate`, `report`, `bench`: the grid, the paper's figures and tables, throughput.
 //!    `ablate` and `report` never import `run` (run folders are read through `record`).
 
 pub mod ablate;

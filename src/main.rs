@@ -14,8 +14,8 @@ use cli::{
 use ddpm_exp::ablate::{AblationRequest, Cell, CellTrainer, run_ablation};
 use ddpm_exp::bench::{BenchOptions, load_bench_spec, run_bench};
 use ddpm_exp::error::{EXIT_DIVERGED, EXIT_FAILED, EXIT_INTERRUPTED, Failure};
-use ddpm_exp::record::RunFolder;
 use ddpm_exp::record::schedule_table::write_schedule;
+use ddpm_exp::record::{RecordError, RunFolder};
 use ddpm_exp::report::model_figures::ModelFigureSettings;
 use ddpm_exp::report::{ReportOptions, make_report};
 use ddpm_exp::run::eval_nll::eval_nll;
@@ -37,7 +37,7 @@ fn main() -> ExitCode {
     ddpm_exp::interrupt::ignore_file_size_signal();
     let trains = matches!(cli.command, Command::Run(_) | Command::Ablate(_));
     if trains && let Err(e) = ddpm_exp::interrupt::install() {
-        eprintln!("warning: {e}");
+        eprintln!("warning: cannot install the Ctrl-C handler: {e}");
     }
     let code = match dispatch(cli.command) {
         Ok(Ended::Ok) => 0,
@@ -232,7 +232,7 @@ fn bench(args: BenchArgs) -> Result<Ended, Failure> {
     let text = serde_json::to_string_pretty(&result).expect("bench result serialises");
     if let Some(path) = args.json {
         ddpm_exp::record::atomic::write_atomic(&path, text.as_bytes())
-            .map_err(|e| Failure::Failed(format!("{}: cannot write: {e}", path.display())))?;
+            .map_err(|e| RecordError::unwritable(&path, format!("cannot write: {e}")))?;
     }
     eprintln!(
         "{} params on {} ({}): {:.3} train steps/s at batch {}; {} images × {} steps in {:.1} s ({:.1} s for T = {})",
@@ -257,7 +257,7 @@ fn bench(args: BenchArgs) -> Result<Ended, Failure> {
 fn schedule(args: ScheduleArgs) -> Result<Ended, Failure> {
     let overrides = Overrides::with_set(args.set);
     let resolved = ddpm_exp::spec::load(&args.spec, None, &overrides)?;
-    write_schedule(&args.out, &resolved.experiment.schedule()).map_err(Failure::Failed)?;
+    write_schedule(&args.out, &resolved.experiment.schedule())?;
     println!("{}", args.out.display());
     Ok(Ended::Ok)
 }

@@ -8,9 +8,9 @@ pub mod summary;
 use std::path::{Path, PathBuf};
 
 use crate::error::Failure;
-use crate::record::RunFolder;
 use crate::record::atomic::write_atomic;
 use crate::record::meta::Status;
+use crate::record::{RecordError, RunFolder};
 use crate::spec::{Experiment, Overrides};
 
 /// Trains one cell: a new run under a results folder, or the continuation of an unfinished one.
@@ -167,10 +167,10 @@ fn write_summary(
         "# Ablation summary\n\nprofile: {}, seeds: {seeds:?}, wall time of this invocation: {minutes:.1} min\n\n{table}",
         profile.unwrap_or("default")
     );
-    std::fs::create_dir_all(out).map_err(|e| Failure::Failed(format!("{}: {e}", out.display())))?;
+    std::fs::create_dir_all(out).map_err(|e| RecordError::unwritable(out, e))?;
     let summary_path = out.join("summary.md");
     write_atomic(&summary_path, text.as_bytes())
-        .map_err(|e| Failure::Failed(format!("{}: cannot write: {e}", summary_path.display())))?;
+        .map_err(|e| RecordError::unwritable(&summary_path, format!("cannot write: {e}")))?;
     Ok((table, summary_path))
 }
 

@@ -122,6 +122,13 @@ impl DataError {
     }
 }
 
+/// A data file is the user's input.
+impl crate::error::Cause for DataError {
+    fn is_bad_input(&self) -> bool {
+        true
+    }
+}
+
 /// Reads `split` of `dataset` from `dir` (or the dataset's default place).
 pub fn load(dataset: DatasetName, dir: Option<&Path>, split: Split) -> Result<ImageSet, DataError> {
     let dir = dir.map(Path::to_path_buf).or_else(|| dataset.default_dir());

@@ -11,6 +11,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::QualityError;
 use super::extract::extract;
 use super::feature_net::{FEATURES, FeatureNet};
 use super::scorer::{
@@ -18,6 +19,7 @@ use super::scorer::{
 };
 use super::training::{TrainSettings, accuracy, train_feature_net};
 use crate::data::{self, DatasetName, ImageSet, Split};
+use crate::record::RecordError;
 use crate::record::atomic::write_atomic;
 use crate::record::checksum::{hex, verify_manifest};
 
@@ -62,9 +64,9 @@ pub fn load_or_train(
     data_dir: Option<&Path>,
     root: &Path,
     device: &Device,
-) -> Result<Scorer, String> {
-    let train = data::load(dataset, data_dir, Split::Train).map_err(|e| e.to_string())?;
-    let test = data::load(dataset, data_dir, Split::Test).map_err(|e| e.to_string())?;
+) -> Result<Scorer, QualityError> {
+    let train = data::load(dataset, data_dir, Split::Train)?;
+    let test = data::load(dataset, data_dir, Split::Test)?;
     let settings = TrainSettings::for_dataset(dataset);
     let data_sha256 = data_digest(&train, &test);
     let key = {
@@ -103,7 +105,7 @@ fn build(
     train: &ImageSet,
     test: &ImageSet,
     device: &Device,
-) -> Result<(), String> {
+) -> Result<(), QualityError> {
     eprintln!(
         "{name}: training the feature network once ({} steps on {} images); cached in {}",
         settings.steps,
@@ -129,7 +131,8 @@ fn build(
         .chain(REFERENCE_FILES)
         .collect();
     publish_cache(dir, &files, |partial| {
-        let err = |e: &dyn std::fmt::Display| format!("{}: cannot write: {e}", dir.display());
+        let err =
+            |e: &dyn std::fmt::Display| RecordError::unwritable(dir, format!("cannot write: {e}"));
         net.clone()
             .save_file(partial.join("net.bpk"))
             .map_err(|e| err(&e))?;
@@ -146,13 +149,13 @@ fn pretty<T: Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).expect("serialises")
 }
 
-fn load(dir: &Path, channels: usize, device: &Device) -> Result<Scorer, String> {
+fn load(dir: &Path, channels: usize, device: &Device) -> Result<Scorer, QualityError> {
     verify_manifest(dir)?;
     let info = read_info(dir)?;
     let (reference, reference_features) = read_reference(dir, FEATURES, info.train_images)?;
     let net = FeatureNet::new(channels, device)
         .try_load_file(dir.join("net.bpk"))
-        .map_err(|e| format!("{}: cannot load: {e}", dir.join("net.bpk").display()))?;
+        .map_err(|e| RecordError::unreadable(&dir.join("net.bpk"), format!("cannot load: {e}")))?;
     Ok(Scorer {
         name: info.name.clone(),
         accuracy: Some(info.test_accuracy),
@@ -164,8 +167,9 @@ fn load(dir: &Path, channels: usize, device: &Device) -> Result<Scorer, String> 
 }
 
 /// The classifier's own record (settings, data hash, accuracy, training time) in `dir`.
-pub fn read_info(dir: &Path) -> Result<FeatureNetInfo, String> {
+pub fn read_info(dir: &Path) -> Result<FeatureNetInfo, RecordError> {
     let path = dir.join("info.json");
-    let text = std::fs::read(&path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))
+    let text = std::fs::read(&path)
+        .map_err(|e| RecordError::unreadable(&path, format!("cannot read: {e}")))?;
+    serde_json::from_slice(&text).map_err(|e| RecordError::unreadable(&path, e))
 }

@@ -8,7 +8,7 @@
 
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 
-use super::Features;
+use super::{Features, QualityError};
 
 /// Mean and covariance (unbiased, divided by n − 1 as numpy's `cov`) of a feature set.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,10 +20,12 @@ pub struct FeatureStats {
 
 impl FeatureStats {
     /// Needs at least two rows.
-    pub fn of(features: &Features) -> Result<Self, String> {
+    pub fn of(features: &Features) -> Result<Self, QualityError> {
         let (n, d) = (features.rows(), features.dim);
         if n < 2 {
-            return Err(format!("need at least 2 feature vectors, got {n}"));
+            return Err(QualityError::Statistics(format!(
+                "need at least 2 feature vectors, got {n}"
+            )));
         }
         let x = DMatrix::from_row_slice(n, d, &features.values);
         let mean = x.row_mean().transpose();

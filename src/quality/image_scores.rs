@@ -4,7 +4,7 @@ use burn::prelude::*;
 
 use super::extract::extract;
 use super::scorer::Scorer;
-use super::{FeatureStats, inception_score, kernel_inception_distance};
+use super::{FeatureStats, QualityError, inception_score, kernel_inception_distance};
 use crate::rng::{Stream, stream_at};
 
 /// IS is reported over 10 splits, as in Salimans et al. and the paper's Table 1.
@@ -30,7 +30,7 @@ pub fn score_images(
     shape: [usize; 3],
     seed: u64,
     device: &Device,
-) -> Result<QualityScores, String> {
+) -> Result<QualityScores, QualityError> {
     let label = format!("{}: features", scorer.name);
     let (features, probs) = extract(&scorer.net, pixels, shape, device, &label);
     let stats = FeatureStats::of(&features)?;

@@ -15,6 +15,7 @@ use burn::prelude::*;
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 
+use super::QualityError;
 use super::inception_blocks::{
     BasicConv2d, InceptionA, InceptionB, InceptionC, InceptionD, InceptionE, max_pool_3x3,
 };
@@ -116,28 +117,33 @@ keeps a downloaded copy in ~/.cache/torch/hub/checkpoints/). This harness never 
 fetch it where there is network access and pass its path";
 
 /// Loads pytorch-fid's Inception weights from `path` (a PyTorch state dict).
-pub fn load_pytorch_fid(path: &std::path::Path, device: &Device) -> Result<FidInception, String> {
+pub fn load_pytorch_fid(
+    path: &std::path::Path,
+    device: &Device,
+) -> Result<FidInception, QualityError> {
     use burn::store::{ModuleSnapshot, PytorchStore};
+    let refused = |message: String| QualityError::Weights {
+        path: path.to_path_buf(),
+        message,
+    };
     if !path.is_file() {
-        return Err(format!("{}: no such file. {WEIGHTS_HELP}", path.display()));
+        return Err(refused(format!("no such file. {WEIGHTS_HELP}")));
     }
     let mut model = FidInception::new(device);
     let mut store = PytorchStore::from_file(path);
     let result = model
         .load_from(&mut store)
-        .map_err(|e| format!("{}: not a PyTorch state dict: {e}", path.display()))?;
+        .map_err(|e| refused(format!("not a PyTorch state dict: {e}")))?;
     if let Some(error) = result.errors.first() {
-        return Err(format!(
-            "{}: not pytorch-fid's Inception weights: {error}",
-            path.display()
-        ));
+        return Err(refused(format!(
+            "not pytorch-fid's Inception weights: {error}"
+        )));
     }
     if let Some((key, _)) = result.missing.first() {
-        return Err(format!(
-            "{}: not pytorch-fid's Inception weights: {} tensors missing (first: {key})",
-            path.display(),
+        return Err(refused(format!(
+            "not pytorch-fid's Inception weights: {} tensors missing (first: {key})",
             result.missing.len()
-        ));
+        )));
     }
     Ok(model)
 }

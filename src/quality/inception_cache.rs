@@ -10,6 +10,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::QualityError;
 use super::classifier_cache::data_digest;
 use super::extract::extract;
 use super::inception::{INCEPTION_FEATURES, load_pytorch_fid};
@@ -17,6 +18,7 @@ use super::scorer::{
     REFERENCE_FILES, Scorer, ScoringNet, publish_cache, read_reference, write_reference,
 };
 use crate::data::{self, DatasetName, Split};
+use crate::record::RecordError;
 use crate::record::atomic::write_atomic;
 use crate::record::checksum::{hex, sha256_file, verify_manifest};
 
@@ -38,12 +40,14 @@ pub fn load_inception(
     data_dir: Option<&Path>,
     root: &Path,
     device: &Device,
-) -> Result<Scorer, String> {
+) -> Result<Scorer, QualityError> {
     let net = load_pytorch_fid(weights, device)?;
-    let weights_sha256 =
-        sha256_file(weights).map_err(|e| format!("{}: cannot read: {e}", weights.display()))?;
-    let train = data::load(dataset, data_dir, Split::Train).map_err(|e| e.to_string())?;
-    let test = data::load(dataset, data_dir, Split::Test).map_err(|e| e.to_string())?;
+    let weights_sha256 = sha256_file(weights).map_err(|e| QualityError::Weights {
+        path: weights.to_path_buf(),
+        message: format!("cannot read: {e}"),
+    })?;
+    let train = data::load(dataset, data_dir, Split::Train)?;
+    let test = data::load(dataset, data_dir, Split::Test)?;
     let data_sha256 = data_digest(&train, &test);
     let key = hex(&Sha256::digest(format!("{weights_sha256}{data_sha256}")));
     let dir = root.join(format!("{NAME}-{}-{}", dataset.name(), &key[..12]));
@@ -71,7 +75,7 @@ pub fn load_inception(
         publish_cache(&dir, &files, |partial| {
             let json = serde_json::to_string_pretty(&info).expect("serialises");
             write_atomic(&partial.join("info.json"), json.as_bytes())
-                .map_err(|e| format!("{}: cannot write: {e}", dir.display()))?;
+                .map_err(|e| RecordError::unwritable(&dir, format!("cannot write: {e}")))?;
             write_reference(partial, &features)
         })?;
     }

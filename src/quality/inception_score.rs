@@ -2,14 +2,24 @@
 //! `splits` equal parts of the samples and reported as mean ± standard deviation over the parts,
 //! as the paper's Table 1 does (p(y) is the part's mean prediction).
 
+use super::QualityError;
+
 /// Class probabilities, one row of `classes` per image.
-pub fn inception_score(probs: &[f64], classes: usize, splits: usize) -> Result<(f64, f64), String> {
+pub fn inception_score(
+    probs: &[f64],
+    classes: usize,
+    splits: usize,
+) -> Result<(f64, f64), QualityError> {
     let n = probs.len() / classes.max(1);
     if classes == 0 || probs.len() % classes != 0 {
-        return Err("class probabilities: ragged rows".into());
+        return Err(QualityError::Statistics(
+            "class probabilities: ragged rows".into(),
+        ));
     }
     if splits == 0 || n < splits {
-        return Err(format!("{n} images cannot make {splits} splits"));
+        return Err(QualityError::Statistics(format!(
+            "{n} images cannot make {splits} splits"
+        )));
     }
     let per_split = n / splits;
     let scores: Vec<f64> = (0..splits)

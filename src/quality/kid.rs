@@ -6,7 +6,7 @@
 use rand::seq::index::sample;
 use rand_chacha::ChaCha8Rng;
 
-use super::Features;
+use super::{Features, QualityError};
 
 fn kernel(x: &[f64], y: &[f64]) -> f64 {
     let dot: f64 = x.iter().zip(y).map(|(a, b)| a * b).sum();
@@ -43,17 +43,20 @@ pub fn kernel_inception_distance(
     subsets: usize,
     subset_size: usize,
     rng: &mut ChaCha8Rng,
-) -> Result<(f64, f64), String> {
+) -> Result<(f64, f64), QualityError> {
     if x.dim != y.dim {
-        return Err(format!("feature sizes differ: {} and {}", x.dim, y.dim));
+        return Err(QualityError::Statistics(format!(
+            "feature sizes differ: {} and {}",
+            x.dim, y.dim
+        )));
     }
     let m = subset_size.min(x.rows()).min(y.rows());
     if m < 2 || subsets == 0 {
-        return Err(format!(
+        return Err(QualityError::Statistics(format!(
             "KID needs subsets of at least 2 rows (sets of {} and {})",
             x.rows(),
             y.rows()
-        ));
+        )));
     }
     let values: Vec<f64> = (0..subsets)
         .map(|_| {

@@ -3,6 +3,7 @@
 //! Every score is named after its network, so nobody reads a classifier FID as Inception FID.
 
 pub mod classifier_cache;
+pub mod error;
 pub mod extract;
 pub mod feature_net;
 pub mod features;
@@ -16,6 +17,7 @@ pub mod kid;
 pub mod scorer;
 pub mod training;
 
+pub use error::QualityError;
 pub use features::Features;
 pub use frechet::{FeatureStats, FrechetReference, frechet_distance};
 pub use inception_score::inception_score;

@@ -11,7 +11,8 @@ use nalgebra::{DMatrix, DVector};
 
 use super::feature_net::FeatureNet;
 use super::inception::FidInception;
-use super::{FeatureStats, Features, FrechetReference};
+use super::{FeatureStats, Features, FrechetReference, QualityError};
+use crate::record::RecordError;
 use crate::record::atomic::write_atomic;
 use crate::record::publish::{IfPresent, publish_dir};
 
@@ -71,9 +72,9 @@ fn to_bytes<T: Copy>(values: impl Iterator<Item = T>, le: fn(T) -> Vec<u8>) -> V
 }
 
 /// Writes the statistics of `features` and the first KID_REFERENCE rows of them into `dir`.
-pub fn write_reference(dir: &Path, features: &Features) -> Result<(), String> {
+pub fn write_reference(dir: &Path, features: &Features) -> Result<(), QualityError> {
     let stats = FeatureStats::of(features)?;
-    let err = |e: std::io::Error| format!("{}: cannot write: {e}", dir.display());
+    let err = |e: std::io::Error| RecordError::unwritable(dir, format!("cannot write: {e}"));
     let f64_bytes = |v: f64| v.to_le_bytes().to_vec();
     write_atomic(
         &dir.join(REFERENCE_FILES[0]),
@@ -91,13 +92,15 @@ pub fn write_reference(dir: &Path, features: &Features) -> Result<(), String> {
         &dir.join(REFERENCE_FILES[2]),
         &to_bytes(rows, |v: f32| v.to_le_bytes().to_vec()),
     )
-    .map_err(err)
+    .map_err(err)?;
+    Ok(())
 }
 
-fn read_le<const N: usize>(path: &Path) -> Result<Vec<[u8; N]>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+fn read_le<const N: usize>(path: &Path) -> Result<Vec<[u8; N]>, RecordError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| RecordError::unreadable(path, format!("cannot read: {e}")))?;
     if bytes.len() % N != 0 {
-        return Err(format!("{}: cut short", path.display()));
+        return Err(RecordError::unreadable(path, "cut short"));
     }
     Ok(bytes
         .chunks_exact(N)
@@ -111,7 +114,7 @@ pub fn read_reference(
     dir: &Path,
     dim: usize,
     count: usize,
-) -> Result<(FrechetReference, Features), String> {
+) -> Result<(FrechetReference, Features), RecordError> {
     let mean: Vec<f64> = read_le::<8>(&dir.join(REFERENCE_FILES[0]))?
         .into_iter()
         .map(f64::from_le_bytes)
@@ -125,9 +128,9 @@ pub fn read_reference(
         .map(|b| f32::from_le_bytes(b) as f64)
         .collect();
     if mean.len() != dim || cov.len() != dim * dim || rows.len() % dim != 0 {
-        return Err(format!(
-            "{}: reference statistics are not {dim} wide",
-            dir.display()
+        return Err(RecordError::unreadable(
+            dir,
+            format!("reference statistics are not {dim} wide"),
         ));
     }
     let stats = FeatureStats {
@@ -143,7 +146,7 @@ pub fn read_reference(
 pub fn publish_cache(
     dir: &Path,
     files: &[&str],
-    fill: impl FnOnce(&Path) -> Result<(), String>,
-) -> Result<(), String> {
+    fill: impl FnOnce(&Path) -> Result<(), QualityError>,
+) -> Result<(), QualityError> {
     publish_dir(dir, files, IfPresent::Keep, "cannot write", fill)
 }

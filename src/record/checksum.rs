@@ -9,6 +9,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use super::atomic::write_atomic;
+use super::error::RecordError;
 
 pub const MANIFEST: &str = "checksums.json";
 
@@ -36,23 +37,23 @@ pub fn write_manifest(dir: &Path, files: &[&str]) -> std::io::Result<()> {
 
 /// Checks every file `dir/checksums.json` lists; the error names the first that does not match.
 /// A folder without a manifest (written before manifests existed) passes.
-pub fn verify_manifest(dir: &Path) -> Result<(), String> {
+pub fn verify_manifest(dir: &Path) -> Result<(), RecordError> {
     let path = dir.join(MANIFEST);
     if !path.exists() {
         return Ok(());
     }
     let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        .map_err(|e| RecordError::unreadable(&path, format!("cannot read: {e}")))?;
     let digests: BTreeMap<String, String> = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not a checksum manifest: {e}", path.display()))?;
+        .map_err(|e| RecordError::unreadable(&path, format!("not a checksum manifest: {e}")))?;
     for (name, expected) in digests {
         let file = dir.join(&name);
-        let actual =
-            sha256_file(&file).map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
+        let actual = sha256_file(&file)
+            .map_err(|e| RecordError::unreadable(&file, format!("cannot read: {e}")))?;
         if actual != expected {
-            return Err(format!(
-                "{}: content does not match the SHA-256 recorded when it was written (changed or damaged since)",
-                file.display()
+            return Err(RecordError::unreadable(
+                &file,
+                "content does not match the SHA-256 recorded when it was written (changed or damaged since)",
             ));
         }
     }

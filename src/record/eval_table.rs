@@ -6,6 +6,8 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use super::error::RecordError;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalRow {
     pub step: u64,
@@ -20,9 +22,10 @@ pub const SAMPLES_SPLIT: &str = "samples vs train";
 /// `split` of sample-quality rows scoring held-out real images the same way: the yardstick.
 pub const YARDSTICK_SPLIT: &str = "test vs train";
 
-pub fn read_eval(path: &Path) -> Result<Vec<EvalRow>, String> {
+pub fn read_eval(path: &Path) -> Result<Vec<EvalRow>, RecordError> {
     let frame = super::parquet::read_frame(path, "eval table")?;
-    rows_of_frame(&frame).map_err(|e| format!("{}: not a readable eval table: {e}", path.display()))
+    rows_of_frame(&frame)
+        .map_err(|e| RecordError::unreadable(path, format!("not a readable eval table: {e}")))
 }
 
 /// The rows of an eval table already read into a frame.
@@ -44,7 +47,7 @@ pub fn rows_of_frame(frame: &DataFrame) -> Result<Vec<EvalRow>, PolarsError> {
 }
 
 /// Adds `rows` to the eval table at `path`, dropping older rows of the same step and names.
-pub fn merge_eval(path: &Path, run_id: &str, rows: &[EvalRow]) -> Result<(), String> {
+pub fn merge_eval(path: &Path, run_id: &str, rows: &[EvalRow]) -> Result<(), RecordError> {
     let mut all = if path.exists() {
         read_eval(path)?
     } else {

@@ -6,6 +6,7 @@ use std::path::Path;
 use image::{ImageBuffer, Rgb, RgbImage};
 
 use super::atomic::write_atomic;
+use super::error::RecordError;
 
 /// Tiles `count` images ([count, channels, side, side] flattened) into a grid of `columns`,
 /// each pixel drawn as a `zoom`×`zoom` block; 1-channel images become grey.
@@ -67,7 +68,7 @@ pub fn write_grid(
     count: usize,
     channels: usize,
     side: usize,
-) -> Result<(), String> {
+) -> Result<(), RecordError> {
     let columns = (count as f64).sqrt().ceil() as usize;
     let zoom = (64 / side).max(1);
     let img = render_grid(pixels, count, channels, side, columns, zoom);
@@ -76,6 +77,7 @@ pub fn write_grid(
         &mut std::io::Cursor::new(&mut bytes),
         image::ImageFormat::Png,
     )
-    .map_err(|e| format!("{}: cannot encode PNG: {e}", path.display()))?;
-    write_atomic(path, &bytes).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+    .map_err(|e| RecordError::unwritable(path, format!("cannot encode PNG: {e}")))?;
+    write_atomic(path, &bytes)
+        .map_err(|e| RecordError::unwritable(path, format!("cannot write: {e}")))
 }

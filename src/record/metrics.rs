@@ -6,6 +6,8 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use super::error::RecordError;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricRow {
     pub step: u64,
@@ -36,45 +38,28 @@ pub fn to_frame(run_id: &str, rows: &[MetricRow]) -> PolarsResult<DataFrame> {
 }
 
 /// Replaces `path` with the rows, atomically.
-pub fn write_metrics(path: &Path, run_id: &str, rows: &[MetricRow]) -> Result<(), String> {
+pub fn write_metrics(path: &Path, run_id: &str, rows: &[MetricRow]) -> Result<(), RecordError> {
     super::parquet::write_frame(path, "metrics", || to_frame(run_id, rows))
 }
 
 /// Reads the rows back (the run_id column is dropped).
-pub fn read_metrics(path: &Path) -> Result<Vec<MetricRow>, String> {
-    let err = |e: PolarsError| format!("{}: not a readable metrics table: {e}", path.display());
+pub fn read_metrics(path: &Path) -> Result<Vec<MetricRow>, RecordError> {
     let frame = super::parquet::read_frame(path, "metrics table")?;
-    let step = frame
-        .column("step")
-        .map_err(err)?
-        .u64()
-        .map_err(err)?
-        .clone();
-    let split = frame
-        .column("split")
-        .map_err(err)?
-        .str()
-        .map_err(err)?
-        .clone();
-    let name = frame
-        .column("name")
-        .map_err(err)?
-        .str()
-        .map_err(err)?
-        .clone();
-    let value = frame
-        .column("value")
-        .map_err(err)?
-        .f64()
-        .map_err(err)?
-        .clone();
-    let rows = (0..frame.height())
+    rows_of_frame(&frame)
+        .map_err(|e| RecordError::unreadable(path, format!("not a readable metrics table: {e}")))
+}
+
+fn rows_of_frame(frame: &DataFrame) -> PolarsResult<Vec<MetricRow>> {
+    let step = frame.column("step")?.u64()?.clone();
+    let split = frame.column("split")?.str()?.clone();
+    let name = frame.column("name")?.str()?.clone();
+    let value = frame.column("value")?.f64()?.clone();
+    Ok((0..frame.height())
         .map(|i| MetricRow {
             step: step.get(i).unwrap_or(0),
             split: split.get(i).unwrap_or("").to_string(),
             name: name.get(i).unwrap_or("").to_string(),
             value: value.get(i).unwrap_or(f64::NAN),
         })
-        .collect();
-    Ok(rows)
+        .collect())
 }

@@ -3,6 +3,7 @@
 pub mod atomic;
 pub mod best_fid;
 pub mod checksum;
+pub mod error;
 pub mod eval_table;
 pub mod grid;
 pub mod meta;
@@ -12,6 +13,7 @@ pub mod publish;
 pub mod run_folder;
 pub mod schedule_table;
 
+pub use error::RecordError;
 pub use meta::{Meta, Status};
 pub use metrics::MetricRow;
 pub use run_folder::RunFolder;

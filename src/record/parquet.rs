@@ -5,14 +5,15 @@ use std::path::Path;
 use polars::prelude::{DataFrame, ParquetReader, ParquetWriter, PolarsResult, SerReader};
 
 use super::atomic::replace_with;
+use super::error::RecordError;
 
 /// The table in `path`; `what` names it in errors ("metrics table").
-pub fn read_frame(path: &Path, what: &str) -> Result<DataFrame, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
+pub fn read_frame(path: &Path, what: &str) -> Result<DataFrame, RecordError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| RecordError::unreadable(path, format!("cannot open: {e}")))?;
     ParquetReader::new(file)
         .finish()
-        .map_err(|e| format!("{}: not a readable {what}: {e}", path.display()))
+        .map_err(|e| RecordError::unreadable(path, format!("not a readable {what}: {e}")))
 }
 
 /// Replaces `path` with the table `frame` builds, atomically; `what` names it in errors
@@ -21,8 +22,10 @@ pub fn write_frame(
     path: &Path,
     what: &str,
     frame: impl FnOnce() -> PolarsResult<DataFrame>,
-) -> Result<(), String> {
-    let err = |e: &dyn std::fmt::Display| format!("{}: cannot write {what}: {e}", path.display());
+) -> Result<(), RecordError> {
+    let err = |e: &dyn std::fmt::Display| {
+        RecordError::unwritable(path, format!("cannot write {what}: {e}"))
+    };
     let mut frame = frame().map_err(|e| err(&e))?;
     replace_with(path, |file| {
         ParquetWriter::new(file)

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use super::atomic::sync_dir;
 use super::checksum::write_manifest;
+use super::error::RecordError;
 
 /// What to do when `dir` already exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,17 +19,17 @@ pub enum IfPresent {
     Keep,
 }
 
-/// Makes `dir`: `fill` writes `files` into the partial folder it is given. Errors of the
-/// publishing itself read "`dir`: `what`: …".
-pub fn publish_dir(
+/// Makes `dir`: `fill` writes `files` into the partial folder it is given (its error is passed
+/// on as it is). Errors of the publishing itself read "`dir`: `what`: …".
+pub fn publish_dir<E: From<RecordError>>(
     dir: &Path,
     files: &[&str],
     if_present: IfPresent,
     what: &str,
-    fill: impl FnOnce(&Path) -> Result<(), String>,
-) -> Result<(), String> {
+    fill: impl FnOnce(&Path) -> Result<(), E>,
+) -> Result<(), E> {
     let root = dir.parent().expect("a published folder has a parent");
-    let err = |e: std::io::Error| format!("{}: {what}: {e}", dir.display());
+    let err = |e: std::io::Error| E::from(RecordError::unwritable(dir, format!("{what}: {e}")));
     fs::create_dir_all(root).map_err(err)?;
     // Deleted on any early return (TempDir's drop).
     let partial = tempfile::Builder::new()

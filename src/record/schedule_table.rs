@@ -4,6 +4,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use super::error::RecordError;
 use crate::diffusion::DiffusionSchedule;
 
 pub fn schedule_frame(s: &DiffusionSchedule) -> PolarsResult<DataFrame> {
@@ -23,9 +24,10 @@ pub fn schedule_frame(s: &DiffusionSchedule) -> PolarsResult<DataFrame> {
 }
 
 /// Writes the table; `.csv` gives CSV, anything else Parquet.
-pub fn write_schedule(path: &Path, s: &DiffusionSchedule) -> Result<(), String> {
-    let err =
-        |e: &dyn std::fmt::Display| format!("{}: cannot write schedule table: {e}", path.display());
+pub fn write_schedule(path: &Path, s: &DiffusionSchedule) -> Result<(), RecordError> {
+    let err = |e: &dyn std::fmt::Display| {
+        RecordError::unwritable(path, format!("cannot write schedule table: {e}"))
+    };
     let mut frame = schedule_frame(s).map_err(|e| err(&e))?;
     let mut file = std::fs::File::create(path).map_err(|e| err(&e))?;
     let is_csv = path

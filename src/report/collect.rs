@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::Failure;
+use super::ReportError;
 use crate::record::eval_table::EvalRow;
 use crate::record::meta::Meta;
 use crate::record::{MetricRow, RunFolder};
@@ -41,11 +41,11 @@ pub struct BrokenRun {
 
 /// Every run folder under `inputs` (each a run folder or a folder of them), read; sorted by
 /// cell, then seed, then run id. An input that does not exist is bad input.
-pub fn collect_runs(inputs: &[PathBuf]) -> Result<(Vec<RunRecord>, Vec<BrokenRun>), Failure> {
+pub fn collect_runs(inputs: &[PathBuf]) -> Result<(Vec<RunRecord>, Vec<BrokenRun>), ReportError> {
     let mut dirs = Vec::new();
     for input in inputs {
         if !input.is_dir() {
-            return Err(Failure::BadInput(format!(
+            return Err(ReportError::NoRuns(format!(
                 "{}: no such results or run folder",
                 input.display()
             )));
@@ -59,7 +59,10 @@ pub fn collect_runs(inputs: &[PathBuf]) -> Result<(Vec<RunRecord>, Vec<BrokenRun
     for dir in dirs {
         match read_run(&dir) {
             Ok(run) => runs.push(run),
-            Err(reason) => broken.push(BrokenRun { dir, reason }),
+            Err(e) => broken.push(BrokenRun {
+                dir,
+                reason: e.to_string(),
+            }),
         }
     }
     runs.sort_by(|a, b| {
@@ -88,10 +91,10 @@ fn find_run_dirs(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
 }
 
 /// Reads one run folder; the error names the file that is missing or unreadable.
-pub fn read_run(dir: &Path) -> Result<RunRecord, String> {
+pub fn read_run(dir: &Path) -> Result<RunRecord, ReportError> {
     let folder = RunFolder::at(dir);
     let meta = folder.current_meta()?;
-    let spec = load_resolved(&folder.spec_path()).map_err(|e| e.to_string())?;
+    let spec = load_resolved(&folder.spec_path())?;
     let metrics = if folder.metrics_path().exists() {
         folder.read_metrics()?
     } else {

@@ -9,8 +9,10 @@ use plotters::prelude::*;
 
 use super::plot::canvas::{encode_png, plot_err, register_embedded_font, text, write_png};
 use super::tables::html_escape;
+use crate::record::RecordError;
 use crate::record::atomic::write_atomic;
 use crate::record::grid::paint_image;
+use crate::report::ReportError;
 use image::{Rgb, RgbImage};
 
 /// A row of images with its label (e.g. "t = 500").
@@ -114,7 +116,7 @@ impl ImageFigure {
     }
 
     /// Writes `<stem>.png` and `<stem>.svg`; returns the PNG's path.
-    pub fn save(&self, stem: &Path) -> Result<PathBuf, String> {
+    pub fn save(&self, stem: &Path) -> Result<PathBuf, ReportError> {
         register_embedded_font();
         let l = self.layout();
         let plain = self.raster(&l);
@@ -155,7 +157,7 @@ impl ImageFigure {
         svg.push_str("</svg>\n");
         let svg_path = stem.with_extension("svg");
         write_atomic(&svg_path, svg.as_bytes())
-            .map_err(|e| format!("{}: cannot write: {e}", svg_path.display()))?;
+            .map_err(|e| RecordError::unwritable(&svg_path, format!("cannot write: {e}")))?;
         Ok(png)
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod collect;
+pub mod error;
 pub mod html;
 pub mod image_figure;
 pub mod model_figures;
@@ -23,7 +24,9 @@ use sections::{
     tables_section,
 };
 
-use crate::error::Failure;
+pub use error::ReportError;
+
+use crate::record::RecordError;
 use crate::record::atomic::write_atomic;
 
 /// What the caller chose.
@@ -56,10 +59,10 @@ struct Assembly {
 }
 
 impl Assembly {
-    fn write(&self, name: &str, text: &str) -> Result<PathBuf, Failure> {
+    fn write(&self, name: &str, text: &str) -> Result<PathBuf, ReportError> {
         let path = self.out.join(name);
         write_atomic(&path, text.as_bytes())
-            .map_err(|e| Failure::Failed(format!("{}: cannot write: {e}", path.display())))?;
+            .map_err(|e| RecordError::unwritable(&path, format!("cannot write: {e}")))?;
         Ok(path)
     }
 
@@ -71,7 +74,12 @@ impl Assembly {
             .into_owned()
     }
 
-    fn figure(&mut self, section: &mut Section, result: Result<PathBuf, String>, caption: &str) {
+    fn figure(
+        &mut self,
+        section: &mut Section,
+        result: Result<PathBuf, ReportError>,
+        caption: &str,
+    ) {
         match result {
             Ok(png) => {
                 let rel = self.relative(&png);
@@ -87,11 +95,14 @@ impl Assembly {
 }
 
 /// Makes the report of every run under `inputs` in `options.out`.
-pub fn make_report(inputs: &[PathBuf], options: &ReportOptions) -> Result<ReportOutcome, Failure> {
+pub fn make_report(
+    inputs: &[PathBuf],
+    options: &ReportOptions,
+) -> Result<ReportOutcome, ReportError> {
     let (readable, values, broken) = readable_runs(inputs)?;
     let figures = options.out.join("figures");
     std::fs::create_dir_all(&figures)
-        .map_err(|e| Failure::Failed(format!("{}: cannot create: {e}", figures.display())))?;
+        .map_err(|e| RecordError::unwritable(&figures, format!("cannot create: {e}")))?;
     let cells = cell_rows(&values);
     let mut report = Assembly {
         out: options.out.clone(),
@@ -127,7 +138,7 @@ pub fn make_report(inputs: &[PathBuf], options: &ReportOptions) -> Result<Report
 /// left out with why; bad input when none is readable.
 fn readable_runs(
     inputs: &[PathBuf],
-) -> Result<(Vec<RunRecord>, Vec<RunValues>, Vec<BrokenRun>), Failure> {
+) -> Result<(Vec<RunRecord>, Vec<RunValues>, Vec<BrokenRun>), ReportError> {
     let (readable, broken) = collect_runs(inputs)?;
     let values: Vec<RunValues> = readable.iter().map(run_values).collect();
     if readable.is_empty() {
@@ -136,7 +147,7 @@ fn readable_runs(
             .iter()
             .map(|b| format!("; {}", b.reason))
             .collect::<String>();
-        return Err(Failure::BadInput(format!(
+        return Err(ReportError::NoRuns(format!(
             "{}: no readable run folder{why}",
             listed.join(", ")
         )));

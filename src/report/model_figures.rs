@@ -10,11 +10,12 @@ use burn::prelude::*;
 use super::collect::RunRecord;
 use super::image_figure::{ImageFigure, ImageRow};
 use crate::data::{self, Split};
-use crate::device::parse_device;
 use crate::diffusion::{AncestralSampler, DiffusionSchedule, StepCoefficients};
 use crate::model::UNet;
 use crate::progress::Progress;
+use crate::record::RecordError;
 use crate::record::RunFolder;
+use crate::report::ReportError;
 use crate::rng::{Stream, normal_tensor, stream, stream_at};
 use crate::spec::Experiment;
 
@@ -102,20 +103,12 @@ pub fn draw_run_figures(
     run: &RunRecord,
     out_dir: &Path,
     settings: ModelFigureSettings,
-) -> Result<RunFigures, String> {
-    let mut device = None;
-    let build = || {
-        let parsed = parse_device(&run.spec.device)?;
-        device = Some(parsed.clone());
-        Ok(run.spec.unet_config().init(&parsed))
-    };
+) -> Result<RunFigures, ReportError> {
+    let device = run.spec.device.device()?;
+    let build = || Ok::<_, ReportError>(run.spec.unet_config().init(&device));
     let Some((model, state)) = RunFolder::at(&run.dir).load_newest_ema(build)? else {
-        return Err(format!(
-            "{}: no checkpoint to draw samples from",
-            run.dir.display()
-        ));
+        return Err(ReportError::NoCheckpoint(run.dir.clone()));
     };
-    let device = device.expect("the device is parsed when the model is built");
     let (channels, side) = run.spec.data.dataset.image_shape();
     let ctx = Context {
         model,
@@ -126,7 +119,7 @@ pub fn draw_run_figures(
         side,
     };
     std::fs::create_dir_all(out_dir)
-        .map_err(|e| format!("{}: cannot create: {e}", out_dir.display()))?;
+        .map_err(|e| RecordError::unwritable(out_dir, format!("cannot create: {e}")))?;
     let step = state.step;
     let mut done = RunFigures::default();
     let (grid, progressive) = samples_and_progressive(&ctx, settings, &run.run_id, step);
@@ -155,7 +148,7 @@ fn test_image_figures(
     settings: ModelFigureSettings,
     out_dir: &Path,
     done: &mut RunFigures,
-) -> Result<(), String> {
+) -> Result<(), ReportError> {
     let data = &run.spec.data;
     let test = match data::load(data.dataset, data.dir.as_deref(), Split::Test) {
         Ok(test) if test.len() >= 2 => test,

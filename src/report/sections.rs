@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::ReportError;
 use super::aggregate::{CellRow, RunValues, metric_band, per_t_terms};
 use super::collect::{BrokenRun, RunRecord};
 use super::html::{Block, Section};
@@ -14,7 +15,6 @@ use super::plot::curves::{CurveFigure, CurveSeries};
 use super::plot::rate_distortion::RateDistortionFigure;
 use super::plot::schedule::ScheduleFigure;
 use super::rate_distortion::rate_distortion;
-use crate::error::Failure;
 
 use super::{Assembly, aggregate, tables};
 
@@ -42,7 +42,7 @@ pub(super) fn tables_section(
     cells: &[CellRow],
     values: &[RunValues],
     broken: &[BrokenRun],
-) -> Result<(), Failure> {
+) -> Result<(), ReportError> {
     let md = tables::markdown(cells);
     report.write("table.md", &md)?;
     report.write("table.tex", &tables::latex(cells))?;

@@ -7,7 +7,6 @@ use burn::prelude::*;
 
 use super::data_check::{check_data, digest_data};
 use crate::data::{self, Split};
-use crate::device::parse_device;
 use crate::diffusion::bound::{BoundSums, evaluate_bound};
 use crate::error::Failure;
 use crate::model::UNet;
@@ -112,9 +111,7 @@ pub fn record_nll(
     device: &Device,
 ) -> Result<NllReport, Failure> {
     let sums = nll_of_model(model, spec, device)?;
-    folder
-        .merge_eval(&nll_rows(&sums, step))
-        .map_err(Failure::Failed)?;
+    folder.merge_eval(&nll_rows(&sums, step))?;
     Ok(NllReport {
         step,
         images: sums.images,
@@ -125,7 +122,7 @@ pub fn record_nll(
 
 /// `ddpm-exp eval RUN_DIR --nll`: evaluates the newest checkpoint's EMA weights.
 pub fn eval_nll(run_dir: &Path, images: Option<usize>) -> Result<NllReport, Failure> {
-    let folder = RunFolder::open(run_dir).map_err(Failure::BadInput)?;
+    let folder = RunFolder::open(run_dir)?;
     let mut spec = load_resolved(&folder.spec_path())?;
     if let Some(n) = images {
         spec.eval.nll_images = n;
@@ -137,15 +134,15 @@ pub fn eval_nll(run_dir: &Path, images: Option<usize>) -> Result<NllReport, Fail
 
 /// Fails when the run's data changed since it started (see `data_check`).
 pub fn check_run_data(folder: &RunFolder, spec: &Experiment) -> Result<(), Failure> {
-    let meta = folder.read_meta().map_err(Failure::BadInput)?;
+    let meta = folder.read_meta()?;
     check_data(folder, &meta, &digest_data(spec)?.1)
 }
 
 /// The EMA weights of the run's newest checkpoint, its step, and the device they are on.
 pub fn newest_ema(folder: &RunFolder, spec: &Experiment) -> Result<(UNet, u64, Device), Failure> {
-    let device = parse_device(&spec.device).map_err(Failure::BadInput)?;
-    let build = || Ok(spec.unet_config().init(&device));
-    let Some((model, state)) = folder.load_newest_ema(build).map_err(Failure::Failed)? else {
+    let device = spec.device.device()?;
+    let build = || Ok::<_, Failure>(spec.unet_config().init(&device));
+    let Some((model, state)) = folder.load_newest_ema(build)? else {
         return Err(Failure::BadInput(format!(
             "{}: no checkpoint to evaluate",
             folder.dir().display()

@@ -59,12 +59,9 @@ impl QualityEval {
         device: &Device,
     ) -> Result<Self, Failure> {
         let (dataset, dir, root) = (spec.data.dataset, spec.data.dir.as_deref(), cache_root());
-        let mut scorers =
-            vec![load_or_train(dataset, dir, &root, device).map_err(Failure::Failed)?];
+        let mut scorers = vec![load_or_train(dataset, dir, &root, device)?];
         if let Some(weights) = inception.or(spec.eval.inception_weights.as_deref()) {
-            let inception =
-                load_inception(weights, dataset, dir, &root, device).map_err(Failure::BadInput)?;
-            scorers.push(inception);
+            scorers.push(load_inception(weights, dataset, dir, &root, device)?);
         }
         let test = data::load(dataset, dir, Split::Test)?;
         let held_out = &test.pixels[..count.min(test.len()) * test.image_len()];
@@ -100,9 +97,7 @@ impl QualityEval {
             });
         }
         let report = QualityReport { step, networks };
-        folder
-            .merge_eval(&quality_rows(&report))
-            .map_err(Failure::Failed)?;
+        folder.merge_eval(&quality_rows(&report))?;
         Ok(report)
     }
 }
@@ -114,7 +109,13 @@ fn score(
     device: &Device,
 ) -> Result<QualityScores, Failure> {
     let (channels, side) = spec.data.dataset.image_shape();
-    score_images(scorer, pixels, [channels, side, side], spec.seed, device).map_err(Failure::Failed)
+    Ok(score_images(
+        scorer,
+        pixels,
+        [channels, side, side],
+        spec.seed,
+        device,
+    )?)
 }
 
 /// `count` samples of `model`, drawn `batch` at a time from one continuing seeded stream and
@@ -182,7 +183,7 @@ pub fn eval_quality(
     samples: Option<usize>,
     inception: Option<&Path>,
 ) -> Result<QualityReport, Failure> {
-    let folder = RunFolder::open(run_dir).map_err(Failure::BadInput)?;
+    let folder = RunFolder::open(run_dir)?;
     let spec = load_resolved(&folder.spec_path())?;
     let count = samples.unwrap_or(spec.eval.quality_samples);
     check_run_data(&folder, &spec)?;

@@ -10,11 +10,10 @@ use super::sampling::draw_samples;
 use super::train_step::{Networks, TrainStep};
 use super::trainer::{Outcome, TrainState, Trainer};
 use crate::data::ImageSet;
-use crate::device::{backend_name, training_device};
 use crate::error::Failure;
-use crate::record::RunFolder;
 use crate::record::grid::write_grid;
 use crate::record::meta::{DataDigest, Meta, Status, git_state, now};
+use crate::record::{RecordError, RunFolder};
 use crate::spec::{Experiment, load_resolved};
 
 /// How a run ended, for the caller's exit code and summary.
@@ -25,12 +24,12 @@ pub struct RunReport {
 
 /// Starts a new run of `spec` under `out`.
 pub fn start_run(spec: &Experiment, spec_file: &Path, out: &Path) -> Result<RunReport, Failure> {
-    let device = training_device(&spec.device, spec.train.precision).map_err(Failure::BadInput)?;
+    let device = spec.device.training_device(spec.train.precision)?;
     let (train_set, data_sha256) = digest_data(spec)?;
-    let folder = RunFolder::create(out, &spec.name, spec.seed).map_err(Failure::Failed)?;
+    let folder = RunFolder::create(out, &spec.name, spec.seed)?;
     let recorded = folder
         .lock()
-        .map_err(Failure::Failed)
+        .map_err(Failure::from)
         .and_then(|lock| Ok((lock, record_start(spec, spec_file, &folder, data_sha256)?)));
     let (_lock, meta) = match recorded {
         Ok(recorded) => recorded,
@@ -52,7 +51,7 @@ fn record_start(
     data_sha256: DataDigest,
 ) -> Result<Meta, Failure> {
     let yaml = serde_yaml_ng::to_string(spec).expect("spec serialises");
-    folder.write_spec(&yaml).map_err(Failure::Failed)?;
+    folder.write_spec(&yaml)?;
     let (git_sha, git_dirty) = git_state();
     let meta = Meta {
         run_id: folder.id(),
@@ -60,8 +59,8 @@ fn record_start(
         spec_file: spec_file.display().to_string(),
         status: Status::Running,
         seed: spec.seed,
-        backend: backend_name(&spec.device).to_string(),
-        device: spec.device.clone(),
+        backend: spec.device.backend().to_string(),
+        device: spec.device.to_string(),
         crate_version: env!("CARGO_PKG_VERSION").to_string(),
         burn_version: env!("DDPM_EXP_BURN_VERSION").to_string(),
         git_sha,
@@ -78,24 +77,24 @@ fn record_start(
         resumed_at_steps: Vec::new(),
         data_sha256: Some(data_sha256),
     };
-    folder.write_meta(&meta).map_err(Failure::Failed)?;
+    folder.write_meta(&meta)?;
     Ok(meta)
 }
 
 /// Continues the run in `run_dir` from its newest checkpoint.
 pub fn resume_run(run_dir: &Path) -> Result<RunReport, Failure> {
-    let folder = RunFolder::open(run_dir).map_err(Failure::BadInput)?;
-    let _lock = folder.lock().map_err(Failure::BadInput)?;
+    let folder = RunFolder::open(run_dir)?;
+    let _lock = folder.lock()?;
     folder.remove_partial_checkpoints();
     let spec = load_resolved(&folder.spec_path())?;
-    let mut meta = folder.read_meta().map_err(Failure::BadInput)?;
+    let mut meta = folder.read_meta()?;
     if meta.status == Status::Ok {
         return Ok(RunReport {
             run_dir: run_dir.to_path_buf(),
             outcome: Outcome::Completed,
         });
     }
-    let device = training_device(&spec.device, spec.train.precision).map_err(Failure::BadInput)?;
+    let device = spec.device.training_device(spec.train.precision)?;
     let (train_set, data_sha256) = digest_data(&spec)?;
     check_data(&folder, &meta, &data_sha256)?;
     let state = match restore(&spec, &folder, &device) {
@@ -103,10 +102,10 @@ pub fn resume_run(run_dir: &Path) -> Result<RunReport, Failure> {
         Err(e) => {
             // The run cannot go on as recorded: say so in its meta.json, touch nothing else.
             meta.status = Status::Failed;
-            meta.error = Some(e.clone());
+            meta.error = Some(e.to_string());
             meta.ended_at = Some(now());
             let _ = folder.write_meta(&meta);
-            return Err(Failure::Failed(e));
+            return Err(e.into());
         }
     };
     meta.resumed_at_steps.push(state.step);
@@ -122,7 +121,7 @@ fn restore(
     spec: &Experiment,
     folder: &RunFolder,
     device: &burn::prelude::Device,
-) -> Result<TrainState, String> {
+) -> Result<TrainState, RecordError> {
     let fresh = TrainState::fresh(spec, &device.clone().autodiff());
     if folder.checkpoints().is_empty() {
         return Ok(fresh);
@@ -172,7 +171,7 @@ fn continue_run(
     } else {
         None
     };
-    folder.write_meta(&meta).map_err(Failure::Failed)?;
+    folder.write_meta(&meta)?;
     let schedule = spec.schedule();
     let trainer = Trainer {
         step: TrainStep::new(spec, &schedule, device),
@@ -183,7 +182,10 @@ fn continue_run(
     let trained = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         trainer.train(&mut state, train_set)
     }))
-    .unwrap_or_else(|panic| Err(format!("training panicked: {}", panic_message(&panic))));
+    .unwrap_or_else(|panic| {
+        let message = format!("training panicked: {}", panic_message(&panic));
+        Err(Failure::Failed(message))
+    });
     let result = trained.and_then(|outcome| {
         if outcome == Outcome::Completed {
             finish(spec, folder, &state, quality.as_ref(), device)?;
@@ -191,8 +193,8 @@ fn continue_run(
         Ok(outcome)
     });
     record_end(&mut meta, &state, &result);
-    folder.write_meta(&meta).map_err(Failure::Failed)?;
-    let outcome = result.map_err(Failure::Failed)?;
+    folder.write_meta(&meta)?;
+    let outcome = result?;
     Ok(RunReport {
         run_dir: folder.dir().to_path_buf(),
         outcome,
@@ -207,7 +209,7 @@ fn finish(
     state: &TrainState,
     quality: Option<&QualityEval>,
     device: &burn::prelude::Device,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let schedule = spec.schedule();
     let pixels = draw_samples(&state.nets.ema, spec, &schedule, spec.sample.count, device);
     let (channels, side) = spec.data.dataset.image_shape();
@@ -224,14 +226,11 @@ fn finish(
         && spec.eval.quality_at_end
         && !scored_last_step
     {
-        let report = quality
-            .record(&state.nets.ema, spec, folder, state.step)
-            .map_err(|e| e.to_string())?;
+        let report = quality.record(&state.nets.ema, spec, folder, state.step)?;
         eprintln!("{}", one_line_summary(&spec.name, &report));
     }
     if spec.eval.nll_at_end {
-        let nll = record_nll(&state.nets.ema, spec, folder, state.step, device)
-            .map_err(|e| e.to_string())?;
+        let nll = record_nll(&state.nets.ema, spec, folder, state.step, device)?;
         eprintln!(
             "{}: test NLL {:.4} bits/dim on {} images",
             spec.name, nll.total_bits_per_dim, nll.images
@@ -241,7 +240,7 @@ fn finish(
 }
 
 /// Fills in how the run ended: status, steps, time, and the error or divergence.
-fn record_end(meta: &mut Meta, state: &TrainState, result: &Result<Outcome, String>) {
+fn record_end(meta: &mut Meta, state: &TrainState, result: &Result<Outcome, Failure>) {
     meta.steps_done = state.step;
     meta.train_seconds += state.seconds;
     meta.last_finite_loss = state.last_loss;
@@ -262,7 +261,7 @@ fn record_end(meta: &mut Meta, state: &TrainState, result: &Result<Outcome, Stri
             Status::Diverged
         }
         Err(e) => {
-            meta.error = Some(e.clone());
+            meta.error = Some(e.to_string());
             Status::Failed
         }
     };

@@ -7,11 +7,12 @@ use std::time::Instant;
 use super::eval_quality::{QualityEval, one_line_summary};
 use super::train_step::{Networks, StepResult, TrainStep};
 use crate::data::{Batcher, ImageSet};
+use crate::error::Failure;
 use crate::interrupt;
 use crate::progress::Progress;
 use crate::record::best_fid::best_fids;
 use crate::record::run_folder::checkpoint::{CheckpointState, Weights};
-use crate::record::{MetricRow, RunFolder};
+use crate::record::{MetricRow, RecordError, RunFolder};
 use crate::spec::Experiment;
 
 /// Everything that changes as training goes on.
@@ -68,7 +69,7 @@ impl Trainer<'_> {
     /// Writes the metrics recorded so far, then a checkpoint. In that order: a resume keeps
     /// the rows up to its checkpoint's step, so they must be on disk before the checkpoint is
     /// (the other order lost the rows since the last flush when a kill fell in between).
-    pub fn checkpoint(&self, state: &TrainState) -> Result<(), String> {
+    pub fn checkpoint(&self, state: &TrainState) -> Result<(), Failure> {
         self.folder.write_metrics(&state.metrics)?;
         let ckpt = CheckpointState {
             step: state.step,
@@ -90,7 +91,7 @@ impl Trainer<'_> {
 
     /// The checkpoints that gave each network's lowest FID so far: kept however old, since
     /// the paper's scores are taken there.
-    fn best_fid_steps(&self) -> Result<Vec<u64>, String> {
+    fn best_fid_steps(&self) -> Result<Vec<u64>, RecordError> {
         if self.quality.is_none() {
             return Ok(Vec::new());
         }
@@ -102,7 +103,7 @@ impl Trainer<'_> {
     }
 
     /// Trains from `state.step` to the spec's step count.
-    pub fn train(&self, state: &mut TrainState, train_set: &ImageSet) -> Result<Outcome, String> {
+    pub fn train(&self, state: &mut TrainState, train_set: &ImageSet) -> Result<Outcome, Failure> {
         let spec = self.spec();
         let total = spec.train.steps;
         let (batch, flip) = (spec.train.batch_size, spec.data.random_flip);
@@ -159,7 +160,7 @@ impl Trainer<'_> {
         state: &mut TrainState,
         result: StepResult,
         logging: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         state.step += 1;
         let done = state.step;
         state.last_loss = Some(result.loss);
@@ -181,9 +182,7 @@ impl Trainer<'_> {
             && every > 0
             && done % every == 0
         {
-            let report = quality
-                .record(&state.nets.ema, self.spec(), self.folder, done)
-                .map_err(|e| e.to_string())?;
+            let report = quality.record(&state.nets.ema, self.spec(), self.folder, done)?;
             eprintln!("{}", one_line_summary(&self.spec().name, &report));
         }
         Ok(())

@@ -1,8 +1,7 @@
 //! One-line spec errors: where (file:line:col, or the `--set` that caused it), which key, why.
 
-use std::fmt;
-
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{location}: {}{}", key_part(key), message.replace('\n', " "))] // one line, whatever the parser said
 pub struct SpecError {
     /// `path:line:col`, `path`, or `--set key=value`.
     pub location: String,
@@ -25,15 +24,15 @@ impl SpecError {
     }
 }
 
-impl fmt::Display for SpecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: ", self.location)?;
-        if let Some(key) = &self.key {
-            write!(f, "key `{key}`: ")?;
-        }
-        // Keep it one line whatever the parser said.
-        write!(f, "{}", self.message.replace('\n', " "))
+/// Every spec error is the user's input.
+impl crate::error::Cause for SpecError {
+    fn is_bad_input(&self) -> bool {
+        true
     }
 }
 
-impl std::error::Error for SpecError {}
+fn key_part(key: &Option<String>) -> String {
+    key.as_ref()
+        .map(|key| format!("key `{key}`: "))
+        .unwrap_or_default()
+}

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::data::DatasetName;
+use crate::device::DeviceName;
 use crate::diffusion::{LossKind, MeanKind, ScheduleKind, VarianceKind};
 use crate::model::{Precision, UNetShape};
 
@@ -22,7 +23,7 @@ pub struct Experiment {
     pub seed: u64,
     /// Where to train: `cpu` (the pure-Rust flex backend), or with the `tch` feature
     /// `libtorch-cpu`, `cuda`, `cuda:N` (LibTorch).
-    pub device: String,
+    pub device: DeviceName,
     pub data: DataSpec,
     pub diffusion: DiffusionSpec,
     /// The UNet's shape: `model::UNetShape` lists its keys (the paper's CIFAR10 model by default).
@@ -38,7 +39,7 @@ impl Default for Experiment {
             name: String::new(),
             extends: None,
             seed: 0,
-            device: "cpu".to_string(),
+            device: DeviceName::Flex,
             data: DataSpec::default(),
             diffusion: DiffusionSpec::default(),
             model: UNetShape::default(),

@@ -8,7 +8,7 @@ use crate::diffusion::ScheduleKind;
 pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut bad = |key: &str, msg: String| out.push((key.to_string(), msg));
-    check_place(e, &mut bad);
+    check_data_dir(e, &mut bad);
     check_diffusion(e, &mut bad);
     check_model(e, &mut bad);
     check_train(e, &mut bad);
@@ -19,18 +19,8 @@ pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
 /// Records one problem: (key path, reason).
 type Bad<'a> = dyn FnMut(&str, String) + 'a;
 
-/// `device` and `data.dir`.
-fn check_place(e: &Experiment, bad: &mut Bad) {
-    if !crate::device::is_known_device(&e.device) {
-        bad(
-            "device",
-            format!(
-                "unknown device {:?}; {}",
-                e.device,
-                crate::device::AVAILABLE_HELP
-            ),
-        );
-    }
+/// `data.dir` (`device` is checked as it is read: a `DeviceName`).
+fn check_data_dir(e: &Experiment, bad: &mut Bad) {
     if let Some(dir) = &e.data.dir
         && !dir.is_dir()
     {

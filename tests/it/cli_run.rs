@@ -5,9 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::common::{assert_success, bin, device_name, last_line, tiny_yaml};
-
-use ddpm_exp::device::backend_name;
+use crate::common::{assert_success, backend_name, bin, last_line, tiny_yaml};
 
 use ddpm_exp::record::RunFolder;
 use ddpm_exp::record::meta::Status;
@@ -69,7 +67,7 @@ fn same_seed_same_metrics_other_seed_other_metrics() {
         (meta.status, meta.seed, meta.steps_done),
         (Status::Ok, 0, 12)
     );
-    assert_eq!(meta.backend, backend_name(&device_name()));
+    assert_eq!(meta.backend, backend_name());
 
     let a = read_metrics(&run_a.join("metrics.parquet")).unwrap();
     let b = read_metrics(&run_b.join("metrics.parquet")).unwrap();

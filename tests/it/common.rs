@@ -21,9 +21,21 @@ pub fn device_name() -> String {
     std::env::var("DDPM_TEST_DEVICE").unwrap_or_else(|_| "cpu".to_string())
 }
 
+/// The backend `meta.json` records for `device_name()`.
+pub fn backend_name() -> &'static str {
+    device_name()
+        .parse::<ddpm_exp::device::DeviceName>()
+        .expect("DDPM_TEST_DEVICE names a device")
+        .backend()
+}
+
 /// The Burn device named by `device_name()`.
 pub fn device() -> burn::prelude::Device {
-    ddpm_exp::device::parse_device(&device_name()).expect("DDPM_TEST_DEVICE names a usable device")
+    let name: ddpm_exp::device::DeviceName = device_name()
+        .parse()
+        .expect("DDPM_TEST_DEVICE names a device");
+    name.device()
+        .expect("DDPM_TEST_DEVICE names a usable device")
 }
 
 /// The tiny spec's YAML, on the tests' device.

@@ -4,10 +4,9 @@
 
 use std::fs;
 
-use crate::common::{assert_success, bin, device_name, last_line, tiny_yaml};
+use crate::common::{assert_success, backend_name, bin, device_name, last_line, tiny_yaml};
 
 use burn::module::Module;
-use ddpm_exp::device::backend_name;
 use ddpm_exp::record::RunFolder;
 use ddpm_exp::record::meta::Status;
 use ddpm_exp::spec::{Overrides, load};
@@ -27,7 +26,7 @@ fn a_run_records_its_device_and_backend() {
     let meta = RunFolder::at(&last_line(&output)).read_meta().unwrap();
     assert_eq!(meta.status, Status::Ok);
     assert_eq!(meta.device, device_name());
-    assert_eq!(meta.backend, backend_name(&device_name()));
+    assert_eq!(meta.backend, backend_name());
     assert_ne!(meta.backend, "unknown");
 }
 

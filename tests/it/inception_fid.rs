@@ -138,7 +138,8 @@ fn check_scorer(weights: &Path, dir: &Path, device: &Device) {
     fs::write(&cov, bytes).unwrap();
     let error = load_inception(weights, DatasetName::Mnist, Some(&data), &cache, device)
         .err()
-        .unwrap();
+        .unwrap()
+        .to_string();
     assert!(error.contains("reference_cov.f64"), "{error}");
 }
 
@@ -146,7 +147,9 @@ fn check_scorer(weights: &Path, dir: &Path, device: &Device) {
 fn a_missing_or_wrong_weights_file_says_what_is_needed() {
     let device = crate::common::device();
     let dir = tempfile::tempdir().unwrap();
-    let missing = load_pytorch_fid(&dir.path().join("nope.pth"), &device).unwrap_err();
+    let missing = load_pytorch_fid(&dir.path().join("nope.pth"), &device)
+        .unwrap_err()
+        .to_string();
     assert!(missing.contains("nope.pth: no such file"), "{missing}");
     assert!(
         missing.contains("pt_inception-2015-12-05-6726825d.pth"),
@@ -154,6 +157,6 @@ fn a_missing_or_wrong_weights_file_says_what_is_needed() {
     );
     let garbage = dir.path().join("garbage.pth");
     fs::write(&garbage, b"not a pickle").unwrap();
-    let wrong = load_pytorch_fid(&garbage, &device).unwrap_err();
+    let wrong = load_pytorch_fid(&garbage, &device).unwrap_err().to_string();
     assert!(wrong.contains("garbage.pth"), "{wrong}");
 }

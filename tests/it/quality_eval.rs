@@ -68,7 +68,8 @@ fn check_feature_net(cache: &Path) {
     fs::write(&net_file, &bytes).unwrap();
     let error = load_or_train(DatasetName::Digits, None, cache, &device)
         .err()
-        .unwrap();
+        .unwrap()
+        .to_string();
     assert!(error.contains("net.bpk"), "{error}");
     bytes[last] ^= 0xff;
     fs::write(&net_file, &bytes).unwrap();

@@ -360,6 +360,6 @@ fn an_input_that_does_not_exist_is_bad_input() {
     )
     .err()
     .expect("a missing folder is an error");
-    assert_eq!(err.exit_code(), 2);
     assert!(err.to_string().contains("nope"), "{err}");
+    assert_eq!(ddpm_exp::error::Failure::from(err).exit_code(), 2);
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::record::atomic::{sync_file, write_atomic};
 use crate::record::checksum::verify_manifest;
+use crate::record::error::RecordError;
 use crate::record::publish::{IfPresent, publish_dir};
 
 const PREFIX: &str = "step_";
@@ -65,10 +66,11 @@ pub fn save<M: Module + Clone>(
     state: &CheckpointState,
     keep: usize,
     protected: &[u64],
-) -> Result<PathBuf, String> {
+) -> Result<PathBuf, RecordError> {
     let final_dir = root.join(folder_name(state.step));
     let what = "cannot write checkpoint";
-    let err = |e: &dyn std::fmt::Display| format!("{}: {what}: {e}", final_dir.display());
+    let err =
+        |e: &dyn std::fmt::Display| RecordError::unwritable(&final_dir, format!("{what}: {e}"));
     publish_dir(&final_dir, &FILES, IfPresent::Replace, what, |partial| {
         let Weights {
             model,
@@ -97,12 +99,15 @@ pub fn save<M: Module + Clone>(
 /// iteration order of its hash map of parameter ids, which nothing promises to keep; in name
 /// order (`<param id>.<field>`, the ids fixed by `model::param_ids`), the same state always
 /// gives the same bytes.
-fn save_optimizer(optimizer: &ModuleOptimizer, path: &Path) -> Result<(), String> {
-    let bytes = optimizer.into_bytes().map_err(|e| e.to_string())?;
-    let reader = burn_pack::Reader::from_bytes(bytes).map_err(|e| e.to_string())?;
+fn save_optimizer(
+    optimizer: &ModuleOptimizer,
+    path: &Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let bytes = optimizer.into_bytes()?;
+    let reader = burn_pack::Reader::from_bytes(bytes)?;
     let scalars = reader.scalars().clone();
     let metadata = reader.metadata().clone();
-    let mut tensors = reader.into_tensors().map_err(|e| e.to_string())?;
+    let mut tensors = reader.into_tensors()?;
     tensors.sort_by(|a, b| a.name.cmp(&b.name));
     let mut writer = burn_pack::Writer::new(tensors).auto_extension(false);
     for (key, value) in &scalars {
@@ -111,7 +116,7 @@ fn save_optimizer(optimizer: &ModuleOptimizer, path: &Path) -> Result<(), String
     for (key, value) in &metadata {
         writer = writer.with_metadata(key, value);
     }
-    writer.write_to_file(path).map_err(|e| e.to_string())
+    Ok(writer.write_to_file(path)?)
 }
 
 /// Removes the partial folders a killed process left behind under `root`.
@@ -138,10 +143,11 @@ pub fn load<M: Module>(
     model: M,
     ema: M,
     optimizer: ModuleOptimizer,
-) -> Result<Loaded<M>, String> {
+) -> Result<Loaded<M>, RecordError> {
     let at = |file: &str| dir.join(file);
-    let err =
-        |file: &str, e: &dyn std::fmt::Display| format!("{}: cannot load: {e}", at(file).display());
+    let err = |file: &str, e: &dyn std::fmt::Display| {
+        RecordError::unreadable(&at(file), format!("cannot load: {e}"))
+    };
     verify_manifest(dir)?;
     let state = read_state(dir)?;
     let model = model
@@ -162,21 +168,22 @@ pub fn load<M: Module>(
 }
 
 /// The `state.json` of the checkpoint in `dir`.
-pub fn read_state(dir: &Path) -> Result<CheckpointState, String> {
+pub fn read_state(dir: &Path) -> Result<CheckpointState, RecordError> {
     let path = dir.join("state.json");
-    let err = |e: &dyn std::fmt::Display| format!("{}: cannot load: {e}", path.display());
+    let err =
+        |e: &dyn std::fmt::Display| RecordError::unreadable(&path, format!("cannot load: {e}"));
     let text = fs::read_to_string(&path).map_err(|e| err(&e))?;
     serde_json::from_str(&text).map_err(|e| err(&e))
 }
 
 /// Loads only the EMA weights of the checkpoint in `dir` into `model`, and its step.
-pub fn load_ema<M: Module>(dir: &Path, model: M) -> Result<(M, CheckpointState), String> {
+pub fn load_ema<M: Module>(dir: &Path, model: M) -> Result<(M, CheckpointState), RecordError> {
     verify_manifest(dir)?;
     let state = read_state(dir)?;
     let path = dir.join("ema.bpk");
     let model = model
         .try_load_file(&path)
-        .map_err(|e| format!("{}: cannot load: {e}", path.display()))?;
+        .map_err(|e| RecordError::unreadable(&path, format!("cannot load: {e}")))?;
     Ok((model, state))
 }
 

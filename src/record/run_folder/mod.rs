@@ -11,6 +11,7 @@ use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 
 use super::atomic::write_atomic;
+use super::error::RecordError;
 use super::eval_table::{EvalRow, merge_eval, read_eval};
 use super::meta::{Meta, Status};
 use super::metrics::{MetricRow, read_metrics, write_metrics};
@@ -45,22 +46,23 @@ impl RunFolder {
     }
 
     /// The run folder at `dir`, which must hold a `meta.json`.
-    pub fn open(dir: &Path) -> Result<Self, String> {
+    pub fn open(dir: &Path) -> Result<Self, RecordError> {
         let folder = Self::at(dir);
         if !folder.meta_path().is_file() {
-            return Err(format!(
-                "{}: not a run folder (no {META_FILE})",
-                dir.display()
-            ));
+            return Err(RecordError::NotARun {
+                dir: dir.to_path_buf(),
+                marker: META_FILE,
+            });
         }
         Ok(folder)
     }
 
     /// Creates `out/<name>_seed<seed>_<UTC time>` (with `_2`, `_3`… if taken). `create_dir`
     /// fails on an existing folder, so two runs started at once never share one.
-    pub fn create(out: &Path, name: &str, seed: u64) -> Result<Self, String> {
-        std::fs::create_dir_all(out)
-            .map_err(|e| format!("{}: cannot create results folder: {e}", out.display()))?;
+    pub fn create(out: &Path, name: &str, seed: u64) -> Result<Self, RecordError> {
+        std::fs::create_dir_all(out).map_err(|e| {
+            RecordError::unwritable(out, format!("cannot create results folder: {e}"))
+        })?;
         let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
         let base = format!("{}{stamp}", name_prefix(name, seed));
         for attempt in 1..1000 {
@@ -71,10 +73,18 @@ impl RunFolder {
             match std::fs::create_dir(&dir) {
                 Ok(()) => return Ok(Self { dir }),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(format!("{}: cannot create run folder: {e}", dir.display())),
+                Err(e) => {
+                    return Err(RecordError::unwritable(
+                        &dir,
+                        format!("cannot create run folder: {e}"),
+                    ));
+                }
             }
         }
-        Err(format!("{}: too many runs named {base}", out.display()))
+        Err(RecordError::unwritable(
+            out,
+            format!("too many runs named {base}"),
+        ))
     }
 
     /// Whether `dir` looks like a run folder (holds any of its records).
@@ -147,10 +157,10 @@ fn name_prefix(name: &str, seed: u64) -> String {
 /// Records: the spec, meta, metrics and eval tables, and the lock.
 impl RunFolder {
     /// Writes the resolved spec the run trains.
-    pub fn write_spec(&self, yaml: &str) -> Result<(), String> {
+    pub fn write_spec(&self, yaml: &str) -> Result<(), RecordError> {
         let path = self.spec_path();
         write_atomic(&path, yaml.as_bytes())
-            .map_err(|e| format!("{}: cannot write: {e}", path.display()))
+            .map_err(|e| RecordError::unwritable(&path, format!("cannot write: {e}")))
     }
 
     /// The recorded spec's text, as written (for comparing cells byte for byte).
@@ -158,25 +168,26 @@ impl RunFolder {
         std::fs::read_to_string(self.spec_path()).ok()
     }
 
-    pub fn write_meta(&self, meta: &Meta) -> Result<(), String> {
+    pub fn write_meta(&self, meta: &Meta) -> Result<(), RecordError> {
         let json = serde_json::to_string_pretty(meta).expect("meta serialises");
-        write_atomic(&self.meta_path(), json.as_bytes())
-            .map_err(|e| format!("{}: cannot write {META_FILE}: {e}", self.dir.display()))
+        write_atomic(&self.meta_path(), json.as_bytes()).map_err(|e| {
+            RecordError::unwritable(&self.dir, format!("cannot write {META_FILE}: {e}"))
+        })
     }
 
     /// `meta.json` as written.
-    pub fn read_meta(&self) -> Result<Meta, String> {
+    pub fn read_meta(&self) -> Result<Meta, RecordError> {
         let path = self.meta_path();
         let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+            .map_err(|e| RecordError::unreadable(&path, format!("cannot read: {e}")))?;
         serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not a valid run record: {e}", path.display()))
+            .map_err(|e| RecordError::unreadable(&path, format!("not a valid run record: {e}")))
     }
 
     /// `meta.json` as it is true now: a run recorded as `running` whose process no longer holds
     /// the folder was killed (SIGKILL, power loss) before it could record that, so it reads as
     /// `interrupted`, which is what `--resume` and `ablate` continue.
-    pub fn current_meta(&self) -> Result<Meta, String> {
+    pub fn current_meta(&self) -> Result<Meta, RecordError> {
         let mut meta = self.read_meta()?;
         if meta.status == Status::Running && !self.is_held() {
             meta.status = Status::Interrupted;
@@ -189,24 +200,27 @@ impl RunFolder {
     }
 
     /// Takes the folder for this process (see [`RunLock`]); refused while another holds it.
-    pub fn lock(&self) -> Result<RunLock, String> {
+    pub fn lock(&self) -> Result<RunLock, RecordError> {
         let path = self.dir.join(LOCK_FILE);
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|e| format!("{}: cannot open the run's lock file: {e}", path.display()))?;
+            .map_err(|e| RecordError::Unlockable {
+                lock_file: path.clone(),
+                message: format!("cannot open the run's lock file: {e}"),
+            })?;
         match file.try_lock() {
             Ok(()) => Ok(RunLock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(format!(
-                "{}: another ddpm-exp process is running this run (it holds {})",
-                self.dir.display(),
-                path.display()
-            )),
-            Err(std::fs::TryLockError::Error(e)) => {
-                Err(format!("{}: cannot lock: {e}", path.display()))
-            }
+            Err(std::fs::TryLockError::WouldBlock) => Err(RecordError::Locked {
+                dir: self.dir.clone(),
+                lock_file: path,
+            }),
+            Err(std::fs::TryLockError::Error(e)) => Err(RecordError::Unlockable {
+                lock_file: path,
+                message: format!("cannot lock: {e}"),
+            }),
         }
     }
 
@@ -222,22 +236,22 @@ impl RunFolder {
     }
 
     /// Replaces the metrics table with `rows`.
-    pub fn write_metrics(&self, rows: &[MetricRow]) -> Result<(), String> {
+    pub fn write_metrics(&self, rows: &[MetricRow]) -> Result<(), RecordError> {
         write_metrics(&self.metrics_path(), &self.id(), rows)
     }
 
     /// The metric rows recorded so far.
-    pub fn read_metrics(&self) -> Result<Vec<MetricRow>, String> {
+    pub fn read_metrics(&self) -> Result<Vec<MetricRow>, RecordError> {
         read_metrics(&self.metrics_path())
     }
 
     /// Adds `rows` to the eval table (replacing older rows of the same step, split and name).
-    pub fn merge_eval(&self, rows: &[EvalRow]) -> Result<(), String> {
+    pub fn merge_eval(&self, rows: &[EvalRow]) -> Result<(), RecordError> {
         merge_eval(&self.eval_path(), &self.id(), rows)
     }
 
     /// The eval table's rows; `None` when the run was never evaluated.
-    pub fn read_eval(&self) -> Result<Option<Vec<EvalRow>>, String> {
+    pub fn read_eval(&self) -> Result<Option<Vec<EvalRow>>, RecordError> {
         let path = self.eval_path();
         if !path.exists() {
             return Ok(None);
@@ -260,7 +274,7 @@ impl RunFolder {
         state: &CheckpointState,
         keep: usize,
         protected: &[u64],
-    ) -> Result<PathBuf, String> {
+    ) -> Result<PathBuf, RecordError> {
         checkpoint::save(&self.checkpoints_dir(), weights, state, keep, protected)
     }
 
@@ -272,13 +286,13 @@ impl RunFolder {
 
     /// The EMA weights of the newest checkpoint, loaded into the module `build` makes, with
     /// its state; `None` when the run has no checkpoint yet (then nothing is built: a 35.7M
-    /// UNet takes seconds to make on a CPU).
-    pub fn load_newest_ema<M: Module>(
+    /// UNet takes seconds to make on a CPU). `build`'s own error is passed on.
+    pub fn load_newest_ema<M: Module, E: From<RecordError>>(
         &self,
-        build: impl FnOnce() -> Result<M, String>,
-    ) -> Result<Option<(M, CheckpointState)>, String> {
+        build: impl FnOnce() -> Result<M, E>,
+    ) -> Result<Option<(M, CheckpointState)>, E> {
         match self.checkpoints().first() {
-            Some((_, dir)) => checkpoint::load_ema(dir, build()?).map(Some),
+            Some((_, dir)) => Ok(Some(checkpoint::load_ema(dir, build()?)?)),
             None => Ok(None),
         }
     }
@@ -290,7 +304,7 @@ impl RunFolder {
         model: M,
         ema: M,
         optimizer: ModuleOptimizer,
-    ) -> Result<Option<checkpoint::Loaded<M>>, String> {
+    ) -> Result<Option<checkpoint::Loaded<M>>, RecordError> {
         let checkpoints = self.checkpoints();
         let Some((_, dir)) = checkpoints.first() else {
             return Ok(None);
@@ -302,10 +316,10 @@ impl RunFolder {
                     Some((step, _)) => format!("to resume from step {step}, the one before"),
                     None => "to start the run again from step 0".to_string(),
                 };
-                format!(
-                    "{e}; the checkpoint is damaged: move {} out of {CHECKPOINTS_DIR}/ {way_out}",
+                e.with_hint(format!(
+                    "the checkpoint is damaged: move {} out of {CHECKPOINTS_DIR}/ {way_out}",
                     dir.display()
-                )
+                ))
             })
     }
 }

@@ -10,7 +10,9 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
+use crate::record::RecordError;
 use crate::record::atomic::write_atomic;
+use crate::report::ReportError;
 
 /// DejaVu Sans 2.37 (Bitstream Vera licence, see assets/fonts/LICENSE.md).
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
@@ -35,16 +37,16 @@ pub fn register_embedded_font() {
 pub trait Figure {
     /// Width and height in pixels (the SVG uses the same units).
     fn size(&self) -> (u32, u32);
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ReportError>;
 }
 
 /// Turns any plotters error into the report's error text.
-pub fn plot_err<E: std::fmt::Debug>(e: E) -> String {
-    format!("drawing a figure: {e:?}")
+pub fn plot_err<E: std::fmt::Debug>(e: E) -> ReportError {
+    ReportError::Figure(format!("drawing a figure: {e:?}"))
 }
 
 /// Writes `<stem>.png` and `<stem>.svg`; returns the PNG's path.
-pub fn save_figure(figure: &impl Figure, stem: &Path) -> Result<PathBuf, String> {
+pub fn save_figure(figure: &impl Figure, stem: &Path) -> Result<PathBuf, ReportError> {
     register_embedded_font();
     let (w, h) = figure.size();
     let mut pixels = vec![255u8; (w * h * 3) as usize];
@@ -65,27 +67,29 @@ pub fn save_figure(figure: &impl Figure, stem: &Path) -> Result<PathBuf, String>
     }
     let svg_path = stem.with_extension("svg");
     write_atomic(&svg_path, svg.as_bytes())
-        .map_err(|e| format!("{}: cannot write: {e}", svg_path.display()))?;
+        .map_err(|e| RecordError::unwritable(&svg_path, format!("cannot write: {e}")))?;
     Ok(png)
 }
 
 /// Encodes an RGB buffer as PNG and writes it atomically.
-pub fn write_png(path: &Path, w: u32, h: u32, pixels: Vec<u8>) -> Result<(), String> {
+pub fn write_png(path: &Path, w: u32, h: u32, pixels: Vec<u8>) -> Result<(), ReportError> {
     let bytes = encode_png(w, h, pixels)
-        .map_err(|e| format!("{}: cannot encode PNG: {e}", path.display()))?;
-    write_atomic(path, &bytes).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+        .map_err(|e| ReportError::Figure(format!("{}: cannot encode PNG: {e}", path.display())))?;
+    write_atomic(path, &bytes)
+        .map_err(|e| RecordError::unwritable(path, format!("cannot write: {e}")))?;
+    Ok(())
 }
 
 /// PNG bytes of an RGB buffer.
-pub fn encode_png(w: u32, h: u32, pixels: Vec<u8>) -> Result<Vec<u8>, String> {
+pub fn encode_png(w: u32, h: u32, pixels: Vec<u8>) -> Result<Vec<u8>, ReportError> {
     let img = image::RgbImage::from_raw(w, h, pixels)
-        .ok_or_else(|| "pixel buffer does not match the image size".to_string())?;
+        .ok_or_else(|| ReportError::Figure("pixel buffer does not match the image size".into()))?;
     let mut bytes = Vec::new();
     img.write_to(
         &mut std::io::Cursor::new(&mut bytes),
         image::ImageFormat::Png,
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| ReportError::Figure(e.to_string()))?;
     Ok(bytes)
 }
 
@@ -118,7 +122,7 @@ pub fn chart_over<'a, DB: DrawingBackend>(
     points: impl Iterator<Item = (f64, f64)>,
     (x_desc, y_desc): (&str, &str),
     format_y: &dyn Fn(&f64) -> String,
-) -> Result<Chart<'a, DB>, String> {
+) -> Result<Chart<'a, DB>, ReportError> {
     let (mut x0, mut x1, mut y0, mut y1) = (
         f64::INFINITY,
         f64::NEG_INFINITY,
@@ -129,7 +133,7 @@ pub fn chart_over<'a, DB: DrawingBackend>(
         (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
     }
     if !x0.is_finite() {
-        return Err("no finite values to plot".into());
+        return Err(ReportError::Figure("no finite values to plot".into()));
     }
     let pad = ((y1 - y0) * 0.05).max(1e-9);
     let mut chart = ChartBuilder::on(area)
@@ -160,7 +164,7 @@ pub fn labelled_line<'a, DB: DrawingBackend + 'a>(
     colour: RGBColor,
     dashed: bool,
     label: &str,
-) -> Result<(), String> {
+) -> Result<(), ReportError> {
     let style = colour.stroke_width(2);
     let drawn = if dashed {
         chart
@@ -181,7 +185,7 @@ pub fn labelled_line<'a, DB: DrawingBackend + 'a>(
 pub fn legend<'a, DB: DrawingBackend + 'a>(
     chart: &mut Chart<'a, DB>,
     position: SeriesLabelPosition,
-) -> Result<(), String> {
+) -> Result<(), ReportError> {
     chart
         .configure_series_labels()
         .position(position)

@@ -7,6 +7,7 @@ use plotters::prelude::*;
 use super::canvas::{
     Figure, chart_over, labelled_line, legend, plot_err, series_colour, short_number, text,
 };
+use crate::report::ReportError;
 use crate::report::aggregate::Band;
 
 /// One cell's trace of a metric.
@@ -76,7 +77,7 @@ impl Figure for CurveFigure {
         (900, 520)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ReportError> {
         let log = self.log_scale();
         let root = root.titled(&self.title, text(20)).map_err(plot_err)?;
         let extent: Vec<(f64, f64)> = self
@@ -100,7 +101,7 @@ impl Figure for CurveFigure {
             ("training step", &y_desc),
             &format_y,
         )
-        .map_err(|e| format!("{}: {e}", self.title))?;
+        .map_err(|e| ReportError::Figure(format!("{}: {e}", self.title)))?;
         for (i, s) in self.series.iter().enumerate() {
             let colour = series_colour(i);
             let b = &s.band;

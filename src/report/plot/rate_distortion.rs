@@ -6,6 +6,7 @@ use plotters::prelude::*;
 
 use super::canvas::short_number;
 use super::canvas::{Figure, chart_over, labelled_line, legend, plot_err, series_colour, text};
+use crate::report::ReportError;
 use crate::report::rate_distortion::RatePoint;
 
 pub struct RateDistortionFigure {
@@ -21,7 +22,7 @@ fn panel<DB: DrawingBackend>(
     (x_label, x): (&str, Pick),
     (y_label, y): (&str, Pick),
     legend_at: Option<SeriesLabelPosition>,
-) -> Result<(), String> {
+) -> Result<(), ReportError> {
     let points = series
         .iter()
         .flat_map(|(_, pts)| pts.iter().map(|p| (x(p), y(p))));
@@ -41,7 +42,7 @@ impl Figure for RateDistortionFigure {
         (1350, 430)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ReportError> {
         let root = root.titled(&self.title, text(20)).map_err(plot_err)?;
         let panels = root.split_evenly((1, 3));
         let steps: (&str, Pick) = ("reverse process steps (T − t)", |p| {

@@ -7,6 +7,7 @@ use plotters::prelude::*;
 use super::canvas::short_number;
 use super::canvas::{Figure, chart_over, labelled_line, legend, plot_err, series_colour, text};
 use crate::diffusion::DiffusionSchedule;
+use crate::report::ReportError;
 
 pub struct ScheduleFigure {
     pub title: String,
@@ -33,11 +34,11 @@ fn panel<DB: DrawingBackend>(
     title: &str,
     y_label: &str,
     lines: &[Line],
-) -> Result<(), String> {
+) -> Result<(), ReportError> {
     let area = area.titled(title, text(16)).map_err(plot_err)?;
     let points = lines.iter().flat_map(|l| l.points.iter().copied());
     let mut chart = chart_over(&area, points, ("t", y_label), &|y| short_number(*y))
-        .map_err(|e| format!("{title}: {e}"))?;
+        .map_err(|e| ReportError::Figure(format!("{title}: {e}")))?;
     for line in lines {
         labelled_line(
             &mut chart,
@@ -55,7 +56,7 @@ impl Figure for ScheduleFigure {
         (1350, 430)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ReportError> {
         let root = root.titled(&self.title, text(20)).map_err(plot_err)?;
         let panels = root.split_evenly((1, 3));
         let several = self.schedules.len() > 1;
