@@ -4,9 +4,8 @@
 
 use std::path::Path;
 
-use polars::prelude::*;
-
 use super::error::RecordError;
+use super::parquet::{Column, read_table, write_table};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalRow {
@@ -23,25 +22,20 @@ pub const SAMPLES_SPLIT: &str = "samples vs train";
 pub const YARDSTICK_SPLIT: &str = "test vs train";
 
 pub fn read_eval(path: &Path) -> Result<Vec<EvalRow>, RecordError> {
-    let frame = super::parquet::read_frame(path, "eval table")?;
-    rows_of_frame(&frame)
-        .map_err(|e| RecordError::unreadable(path, format!("not a readable eval table: {e}")))
-}
-
-/// The rows of an eval table already read into a frame.
-pub fn rows_of_frame(frame: &DataFrame) -> Result<Vec<EvalRow>, PolarsError> {
-    let step = frame.column("step")?.u64()?.clone();
-    let split = frame.column("split")?.str()?.clone();
-    let name = frame.column("name")?.str()?.clone();
-    let t = frame.column("t")?.u64()?.clone();
-    let value = frame.column("value")?.f64()?.clone();
-    Ok((0..frame.height())
+    let table = read_table(path, "eval table")?;
+    let (step, split, name) = (
+        table.u64s("step")?,
+        table.strings("split")?,
+        table.strings("name")?,
+    );
+    let (t, value) = (table.opt_u64s("t")?, table.f64s("value")?);
+    Ok((0..table.rows())
         .map(|i| EvalRow {
-            step: step.get(i).unwrap_or(0),
-            split: split.get(i).unwrap_or("").to_string(),
-            name: name.get(i).unwrap_or("").to_string(),
-            t: t.get(i),
-            value: value.get(i).unwrap_or(f64::NAN),
+            step: step[i],
+            split: split[i].clone(),
+            name: name[i].clone(),
+            t: t[i],
+            value: value[i],
         })
         .collect())
 }
@@ -59,14 +53,14 @@ pub fn merge_eval(path: &Path, run_id: &str, rows: &[EvalRow]) -> Result<(), Rec
             .any(|new| new.step == old.step && new.name == old.name && new.split == old.split)
     });
     all.extend_from_slice(rows);
-    super::parquet::write_frame(path, "eval table", || {
-        df!(
-            "run_id" => vec![run_id; all.len()],
-            "step" => all.iter().map(|r| r.step).collect::<Vec<u64>>(),
-            "split" => all.iter().map(|r| r.split.as_str()).collect::<Vec<&str>>(),
-            "name" => all.iter().map(|r| r.name.as_str()).collect::<Vec<&str>>(),
-            "t" => all.iter().map(|r| r.t).collect::<Vec<Option<u64>>>(),
-            "value" => all.iter().map(|r| r.value).collect::<Vec<f64>>(),
-        )
-    })
+    let strings = |f: fn(&EvalRow) -> &str| all.iter().map(|r| f(r).to_string()).collect();
+    let columns = [
+        ("run_id", Column::Str(vec![run_id.to_string(); all.len()])),
+        ("step", Column::U64(all.iter().map(|r| r.step).collect())),
+        ("split", Column::Str(strings(|r| &r.split))),
+        ("name", Column::Str(strings(|r| &r.name))),
+        ("t", Column::OptU64(all.iter().map(|r| r.t).collect())),
+        ("value", Column::F64(all.iter().map(|r| r.value).collect())),
+    ];
+    write_table(path, "eval table", &columns)
 }

@@ -1,12 +1,11 @@
 //! `metrics.parquet`: every recorded number in long form (run_id, step, split, name, value),
-//! written through polars. Parquet cannot be appended to, so the whole table is rewritten
-//! atomically whenever a checkpoint is written.
+//! Parquet cannot be appended to, so the whole table is rewritten atomically whenever a
+//! checkpoint is written.
 
 use std::path::Path;
 
-use polars::prelude::*;
-
 use super::error::RecordError;
+use super::parquet::{Column, read_table, write_table};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricRow {
@@ -27,39 +26,30 @@ impl MetricRow {
     }
 }
 
-pub fn to_frame(run_id: &str, rows: &[MetricRow]) -> PolarsResult<DataFrame> {
-    df!(
-        "run_id" => vec![run_id; rows.len()],
-        "step" => rows.iter().map(|r| r.step).collect::<Vec<u64>>(),
-        "split" => rows.iter().map(|r| r.split.as_str()).collect::<Vec<&str>>(),
-        "name" => rows.iter().map(|r| r.name.as_str()).collect::<Vec<&str>>(),
-        "value" => rows.iter().map(|r| r.value).collect::<Vec<f64>>(),
-    )
-}
-
 /// Replaces `path` with the rows, atomically.
 pub fn write_metrics(path: &Path, run_id: &str, rows: &[MetricRow]) -> Result<(), RecordError> {
-    super::parquet::write_frame(path, "metrics", || to_frame(run_id, rows))
+    let strings = |f: fn(&MetricRow) -> &str| rows.iter().map(|r| f(r).to_string()).collect();
+    let columns = [
+        ("run_id", Column::Str(vec![run_id.to_string(); rows.len()])),
+        ("step", Column::U64(rows.iter().map(|r| r.step).collect())),
+        ("split", Column::Str(strings(|r| &r.split))),
+        ("name", Column::Str(strings(|r| &r.name))),
+        ("value", Column::F64(rows.iter().map(|r| r.value).collect())),
+    ];
+    write_table(path, "metrics", &columns)
 }
 
 /// Reads the rows back (the run_id column is dropped).
 pub fn read_metrics(path: &Path) -> Result<Vec<MetricRow>, RecordError> {
-    let frame = super::parquet::read_frame(path, "metrics table")?;
-    rows_of_frame(&frame)
-        .map_err(|e| RecordError::unreadable(path, format!("not a readable metrics table: {e}")))
-}
-
-fn rows_of_frame(frame: &DataFrame) -> PolarsResult<Vec<MetricRow>> {
-    let step = frame.column("step")?.u64()?.clone();
-    let split = frame.column("split")?.str()?.clone();
-    let name = frame.column("name")?.str()?.clone();
-    let value = frame.column("value")?.f64()?.clone();
-    Ok((0..frame.height())
+    let table = read_table(path, "metrics table")?;
+    let (step, split) = (table.u64s("step")?, table.strings("split")?);
+    let (name, value) = (table.strings("name")?, table.f64s("value")?);
+    Ok((0..table.rows())
         .map(|i| MetricRow {
-            step: step.get(i).unwrap_or(0),
-            split: split.get(i).unwrap_or("").to_string(),
-            name: name.get(i).unwrap_or("").to_string(),
-            value: value.get(i).unwrap_or(f64::NAN),
+            step: step[i],
+            split: split[i].clone(),
+            name: name[i].clone(),
+            value: value[i],
         })
         .collect())
 }

@@ -1,6 +1,6 @@
-//! Every integration test, in one test crate (one link of Burn and polars instead of one per
-//! file). Each module is one former test file; `common` holds what they share. The
-//! backend-generic modules run again on LibTorch's CPU device (scripts/test.sh names them).
+//! Every integration test, in one test crate (one link of Burn instead of one per file). Each
+//! module is one former test file; `common` holds what they share. The backend-generic
+//! modules run again on LibTorch's CPU device (scripts/test.sh names them).
 
 mod ablate_cli;
 mod bad_spec_corpus;
@@ -15,6 +15,7 @@ mod inception_fid;
 mod interrupt_resume;
 mod model_shape;
 mod objective_grid;
+mod parquet_tables;
 mod quality_eval;
 mod quality_math;
 mod report_cli;

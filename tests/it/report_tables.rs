@@ -11,7 +11,8 @@ use ddpm_exp::record::meta::{Meta, Status};
 use ddpm_exp::record::metrics::{MetricRow, write_metrics};
 use ddpm_exp::report::{ReportOptions, make_report};
 use ddpm_exp::spec::Experiment;
-use polars::prelude::*;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::record::Field;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -119,31 +120,46 @@ fn write_run(
     dir
 }
 
-/// Mean of the logged loss with step > 0.9·steps_done, read with polars here.
+/// The rows of a Parquet file as (column → value) maps, read with the `parquet` crate's own
+/// row reader here, not through the harness's tables.
+fn parquet_rows(path: &Path) -> Vec<Vec<(String, Field)>> {
+    let reader = SerializedFileReader::new(fs::File::open(path).unwrap()).unwrap();
+    reader
+        .get_row_iter(None)
+        .unwrap()
+        .map(|row| row.unwrap().into_columns())
+        .collect()
+}
+
+fn field<'a>(row: &'a [(String, Field)], name: &str) -> &'a Field {
+    &row.iter().find(|(n, _)| n == name).unwrap().1
+}
+
+/// Mean of the logged loss with step > 0.9·steps_done, read from the Parquet file here.
 fn final_loss_from_parquet(run: &Path, steps_done: u64) -> f64 {
-    let frame = ParquetReader::new(fs::File::open(run.join("metrics.parquet")).unwrap())
-        .finish()
-        .unwrap();
-    let name = frame.column("name").unwrap().str().unwrap().clone();
-    let step = frame.column("step").unwrap().u64().unwrap().clone();
-    let value = frame.column("value").unwrap().f64().unwrap().clone();
     let cut = (steps_done as f64 * 0.9).floor() as u64;
-    let picked: Vec<f64> = (0..frame.height())
-        .filter(|&i| name.get(i) == Some("loss") && step.get(i).unwrap() > cut)
-        .map(|i| value.get(i).unwrap())
+    let picked: Vec<f64> = parquet_rows(&run.join("metrics.parquet"))
+        .iter()
+        .filter(|row| {
+            matches!(field(row, "name"), Field::Str(n) if n == "loss")
+                && matches!(field(row, "step"), Field::ULong(s) if *s > cut)
+        })
+        .map(|row| match field(row, "value") {
+            Field::Double(v) => *v,
+            other => panic!("value {other}"),
+        })
         .collect();
     picked.iter().sum::<f64>() / picked.len() as f64
 }
 
 fn nll_from_parquet(run: &Path) -> f64 {
-    let frame = ParquetReader::new(fs::File::open(run.join("eval.parquet")).unwrap())
-        .finish()
-        .unwrap();
-    let name = frame.column("name").unwrap().str().unwrap().clone();
-    let value = frame.column("value").unwrap().f64().unwrap().clone();
-    (0..frame.height())
-        .find(|&i| name.get(i) == Some("nll_bpd"))
-        .map(|i| value.get(i).unwrap())
+    parquet_rows(&run.join("eval.parquet"))
+        .iter()
+        .find(|row| matches!(field(row, "name"), Field::Str(n) if n == "nll_bpd"))
+        .map(|row| match field(row, "value") {
+            Field::Double(v) => *v,
+            other => panic!("value {other}"),
+        })
         .unwrap()
 }
 
