@@ -32,6 +32,14 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The same failure, counted as one while running: once a run folder holds a run, nothing
+    /// that goes wrong is "bad input, nothing was created" (exit 2) any more.
+    pub fn while_running(self) -> Self {
+        match self {
+            Failure::BadInput(m) | Failure::Failed(m) => Failure::Failed(m),
+        }
+    }
+
     pub fn exit_code(&self) -> i32 {
         match self {
             Failure::BadInput(_) => EXIT_BAD_INPUT,

@@ -11,7 +11,7 @@ use crate::error::Failure;
 use crate::record::atomic::write_atomic;
 use crate::record::meta::Status;
 use crate::record::{RecordError, RunFolder};
-use crate::spec::{Experiment, Overrides};
+use crate::spec::{Experiment, Overrides, load_resolved};
 
 /// Trains one cell: a new run under a results folder, or the continuation of an unfinished one.
 pub trait CellTrainer {
@@ -64,11 +64,12 @@ pub fn plan(
 }
 
 /// The run folder of the newest earlier attempt at exactly this cell (same resolved spec).
+/// Specs are compared as read, not as text: a run recorded by an earlier version may spell a
+/// value differently (`device: cuda` where this version writes `cuda:0`).
 pub fn existing_run(out: &Path, cell: &Experiment) -> Option<RunFolder> {
-    let wanted = serde_yaml_ng::to_string(cell).ok()?;
     RunFolder::attempts(out, &cell.name, cell.seed)
         .into_iter()
-        .rfind(|folder| folder.spec_text().is_some_and(|s| s == wanted))
+        .rfind(|folder| load_resolved(&folder.spec_path()).is_ok_and(|spec| &spec == cell))
 }
 
 /// What an ablation did, for the caller to print.

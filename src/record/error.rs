@@ -22,10 +22,14 @@ pub enum RecordError {
         lock_file.display()
     )]
     Locked { dir: PathBuf, lock_file: PathBuf },
-    /// This process cannot take the run folder's lock (a read-only folder, another user's
-    /// run). Bad input: nothing was run.
+    /// This process cannot take the run folder's lock: bad input when the folder is not the
+    /// user's to write (read-only, another user's run), a failure otherwise (a full disk, NFS).
     #[error("{}: {message}", lock_file.display())]
-    Unlockable { lock_file: PathBuf, message: String },
+    Unlockable {
+        lock_file: PathBuf,
+        kind: std::io::ErrorKind,
+        message: String,
+    },
     /// Writing failed (a full disk, permissions); what was there before is kept.
     #[error("{}: {message}", path.display())]
     Unwritable { path: PathBuf, message: String },
@@ -66,9 +70,11 @@ impl RecordError {
 
 impl Cause for RecordError {
     fn is_bad_input(&self) -> bool {
-        matches!(
-            self,
-            Self::NotARun { .. } | Self::Locked { .. } | Self::Unlockable { .. }
-        )
+        use std::io::ErrorKind::{PermissionDenied, ReadOnlyFilesystem};
+        match self {
+            Self::NotARun { .. } | Self::Locked { .. } => true,
+            Self::Unlockable { kind, .. } => matches!(kind, PermissionDenied | ReadOnlyFilesystem),
+            Self::Unreadable { .. } | Self::Unwritable { .. } => false,
+        }
     }
 }

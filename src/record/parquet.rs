@@ -28,6 +28,15 @@ pub enum Column {
 }
 
 impl Column {
+    fn len(&self) -> usize {
+        match self {
+            Column::Str(v) => v.len(),
+            Column::U64(v) => v.len(),
+            Column::OptU64(v) => v.len(),
+            Column::F64(v) => v.len(),
+        }
+    }
+
     /// The column's line of the Parquet schema (u64 as INT64 marked unsigned, as readers expect).
     fn schema_line(&self, name: &str) -> String {
         match self {
@@ -61,6 +70,12 @@ fn write_file(
     columns: &[(&str, Column)],
 ) -> parquet::errors::Result<()> {
     let mut writer = SerializedFileWriter::new(file, Arc::new(schema), Arc::new(properties))?;
+    let rows = columns.first().map_or(0, |(_, c)| c.len());
+    if rows == 0 {
+        // No row group at all: some readers refuse a row group of 0 rows.
+        writer.close()?;
+        return Ok(());
+    }
     let mut group = writer.next_row_group()?;
     for (_, values) in columns {
         let mut column = group.next_column()?.expect("one writer per schema column");
@@ -100,7 +115,8 @@ fn write_values(
     }
 }
 
-/// A table read back whole: its columns by name.
+/// A table read back whole: its columns by name (from the file's schema, so an empty table
+/// still says which columns it has).
 pub struct Table {
     columns: Vec<(String, Vec<Field>)>,
     rows: usize,
@@ -117,15 +133,17 @@ pub fn read_table(path: &Path, what: &str) -> Result<Table, RecordError> {
     let file =
         File::open(path).map_err(|e| RecordError::unreadable(path, format!("cannot open: {e}")))?;
     let reader = SerializedFileReader::new(file).map_err(|e| unreadable(&e))?;
-    let mut columns: Vec<(String, Vec<Field>)> = Vec::new();
+    let schema = reader.metadata().file_metadata().schema_descr_ptr();
+    let mut columns: Vec<(String, Vec<Field>)> = schema
+        .columns()
+        .iter()
+        .map(|c| (c.name().to_string(), Vec::new()))
+        .collect();
     let mut rows = 0;
     for row in reader.get_row_iter(None).map_err(|e| unreadable(&e))? {
         let row = row.map_err(|e| unreadable(&e))?;
-        for (i, (name, field)) in row.into_columns().into_iter().enumerate() {
-            if rows == 0 {
-                columns.push((name, Vec::new()));
-            }
-            columns[i].1.push(field);
+        for ((_, column), (_, field)) in columns.iter_mut().zip(row.into_columns()) {
+            column.push(field);
         }
         rows += 1;
     }
@@ -179,9 +197,6 @@ impl Table {
         let refuse = |why: String| {
             RecordError::unreadable(&self.path, format!("not a readable {}: {why}", self.what))
         };
-        if self.rows == 0 {
-            return Ok(Vec::new());
-        }
         let (_, fields) = self
             .columns
             .iter()

@@ -164,6 +164,26 @@ fn continue_run(
     train_set: &ImageSet,
     device: &burn::prelude::Device,
 ) -> Result<RunReport, Failure> {
+    folder.write_meta(&meta)?;
+    // Once the folder holds a run, whatever goes wrong is a failure of the run (exit 1).
+    let result = train_and_finish(spec, folder, &mut state, train_set, device)
+        .map_err(Failure::while_running);
+    record_end(&mut meta, &state, &result);
+    folder.write_meta(&meta)?;
+    Ok(RunReport {
+        run_dir: folder.dir().to_path_buf(),
+        outcome: result?,
+    })
+}
+
+/// The quality scorers the spec asks for, training to the end, and [`finish`] if it got there.
+fn train_and_finish(
+    spec: &Experiment,
+    folder: &RunFolder,
+    state: &mut TrainState,
+    train_set: &ImageSet,
+    device: &burn::prelude::Device,
+) -> Result<Outcome, Failure> {
     let wants_quality = spec.eval.quality_every > 0 || spec.eval.quality_at_end;
     let quality = if wants_quality {
         let count = spec.eval.quality_samples;
@@ -171,7 +191,6 @@ fn continue_run(
     } else {
         None
     };
-    folder.write_meta(&meta)?;
     let schedule = spec.schedule();
     let trainer = Trainer {
         step: TrainStep::new(spec, &schedule, device),
@@ -179,26 +198,17 @@ fn continue_run(
         quality: quality.as_ref(),
     };
     // A panic (a backend out of memory, a bug) still ends with a true meta.json: failed.
-    let trained = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        trainer.train(&mut state, train_set)
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        trainer.train(state, train_set)
     }))
     .unwrap_or_else(|panic| {
         let message = format!("training panicked: {}", panic_message(&panic));
         Err(Failure::Failed(message))
-    });
-    let result = trained.and_then(|outcome| {
-        if outcome == Outcome::Completed {
-            finish(spec, folder, &state, quality.as_ref(), device)?;
-        }
-        Ok(outcome)
-    });
-    record_end(&mut meta, &state, &result);
-    folder.write_meta(&meta)?;
-    let outcome = result?;
-    Ok(RunReport {
-        run_dir: folder.dir().to_path_buf(),
-        outcome,
-    })
+    })?;
+    if outcome == Outcome::Completed {
+        finish(spec, folder, state, quality.as_ref(), device)?;
+    }
+    Ok(outcome)
 }
 
 /// After the last step: the sample grid, then the end-of-run quality scores and test NLL the

@@ -161,3 +161,26 @@ fn an_unknown_profile_is_bad_input_naming_the_known_ones() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("did you mean `mnist`"));
 }
+
+#[test]
+fn a_cell_is_found_in_a_run_whose_spec_an_earlier_version_spelled_differently() {
+    use ddpm_exp::ablate::existing_run;
+    use ddpm_exp::device::DeviceName;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cell = ddpm_exp::spec::Experiment {
+        name: "cell".into(),
+        ..Default::default()
+    };
+    cell.device = DeviceName::Cuda(0);
+    let folder = RunFolder::create(dir.path(), &cell.name, cell.seed).unwrap();
+    // Earlier versions wrote the device as the user spelled it.
+    let yaml = serde_yaml_ng::to_string(&cell).unwrap();
+    assert!(yaml.contains("device: cuda:0"), "{yaml}");
+    folder
+        .write_spec(&yaml.replace("device: cuda:0", "device: cuda"))
+        .unwrap();
+    assert_eq!(existing_run(dir.path(), &cell), Some(folder));
+    // Another cell is not found there.
+    cell.train.steps += 1;
+    assert_eq!(existing_run(dir.path(), &cell), None);
+}

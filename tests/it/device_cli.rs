@@ -25,7 +25,11 @@ fn a_run_records_its_device_and_backend() {
     assert_success(&output);
     let meta = RunFolder::at(&last_line(&output)).read_meta().unwrap();
     assert_eq!(meta.status, Status::Ok);
-    assert_eq!(meta.device, device_name());
+    // Recorded in its canonical spelling (`cuda` is written `cuda:0`).
+    let canonical = device_name()
+        .parse::<ddpm_exp::device::DeviceName>()
+        .unwrap();
+    assert_eq!(meta.device, canonical.to_string());
     assert_eq!(meta.backend, backend_name());
     assert_ne!(meta.backend, "unknown");
 }

@@ -109,3 +109,15 @@ fn a_table_missing_a_column_is_refused_by_file_and_column() {
     assert!(error.contains("eval.parquet"), "{error}");
     assert!(error.contains("no column `t`"), "{error}");
 }
+
+#[test]
+fn an_empty_table_keeps_its_columns() {
+    // A run stopped before its first logged step writes a metrics table of no rows.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("metrics.parquet");
+    write_metrics(&path, "run", &[]).unwrap();
+    assert_eq!(read_metrics(&path).unwrap(), []);
+    // Its schema still says what it is: not an eval table.
+    let error = read_eval(&path).unwrap_err().to_string();
+    assert!(error.contains("no column `t`"), "{error}");
+}

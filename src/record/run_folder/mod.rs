@@ -163,11 +163,6 @@ impl RunFolder {
             .map_err(|e| RecordError::unwritable(&path, format!("cannot write: {e}")))
     }
 
-    /// The recorded spec's text, as written (for comparing cells byte for byte).
-    pub fn spec_text(&self) -> Option<String> {
-        std::fs::read_to_string(self.spec_path()).ok()
-    }
-
     pub fn write_meta(&self, meta: &Meta) -> Result<(), RecordError> {
         let json = serde_json::to_string_pretty(meta).expect("meta serialises");
         write_atomic(&self.meta_path(), json.as_bytes()).map_err(|e| {
@@ -209,6 +204,7 @@ impl RunFolder {
             .open(&path)
             .map_err(|e| RecordError::Unlockable {
                 lock_file: path.clone(),
+                kind: e.kind(),
                 message: format!("cannot open the run's lock file: {e}"),
             })?;
         match file.try_lock() {
@@ -219,6 +215,7 @@ impl RunFolder {
             }),
             Err(std::fs::TryLockError::Error(e)) => Err(RecordError::Unlockable {
                 lock_file: path,
+                kind: e.kind(),
                 message: format!("cannot lock: {e}"),
             }),
         }
