@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 # The modules of tests/it that run on any device (DDPM_TEST_DEVICE picks it).
 BACKEND_GENERIC=(device_cli:: cli_run:: interrupt_resume:: model_shape:: objective_grid::
-    bound_math:: report_cli:: quality_eval:: inception_fid::)
+    bound_math:: report_cli:: quality_eval:: inception_fid:: sample_cli::)
 
 scripts/setup-tch.sh reference
 cargo test --release "$@"

@@ -31,6 +31,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Write the per-t schedule table of a spec (Parquet, or CSV for a .csv name).
     Schedule(ScheduleArgs),
+    /// Draw samples of a run's EMA weights into an .npz (uint8 N×H×W×C) or a folder of PNGs.
+    Sample(SampleArgs),
 }
 
 #[derive(Args)]
@@ -132,6 +134,41 @@ pub struct EvalArgs {
     /// pytorch-fid's Inception weights file: also Inception FID / IS / KID.
     #[arg(long, value_name = "WEIGHTS.pth", requires = "quality")]
     pub inception: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct SampleArgs {
+    pub run_dir: PathBuf,
+    /// `X.npz` (numpy, key arr_0) or a folder for PNGs; never overwritten.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 64)]
+    pub count: usize,
+    /// ancestral or ddim (default: the run's `sample.sampler`).
+    #[arg(long, value_enum)]
+    pub sampler: Option<SamplerArg>,
+    /// Reverse steps, evenly respaced over 1..T (default: the run's `sample.steps`, else T).
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// DDIM's η (default: the run's `sample.eta`).
+    #[arg(long)]
+    pub eta: Option<f64>,
+    /// Seed of the sampling stream (default: the run's seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The checkpoint's step (default: the newest).
+    #[arg(long, value_name = "STEP")]
+    pub checkpoint: Option<u64>,
+    /// Images per batch (default: the run's `eval.batch_size`; the bytes depend on it).
+    #[arg(long)]
+    pub batch: Option<usize>,
+}
+
+/// `--sampler`'s values.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum SamplerArg {
+    Ancestral,
+    Ddim,
 }
 
 #[derive(Args)]

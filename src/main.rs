@@ -9,10 +9,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{
-    AblateArgs, BenchArgs, Cli, Command, EvalArgs, ReportArgs, RunArgs, ScheduleArgs, ValidateArgs,
+    AblateArgs, BenchArgs, Cli, Command, EvalArgs, ReportArgs, RunArgs, SampleArgs, SamplerArg,
+    ScheduleArgs, ValidateArgs,
 };
 use ddpm_exp::ablate::{AblationRequest, Cell, CellTrainer, run_ablation};
 use ddpm_exp::bench::{BenchOptions, load_bench_spec, run_bench};
+use ddpm_exp::diffusion::SamplerKind;
 use ddpm_exp::error::{EXIT_DIVERGED, EXIT_FAILED, EXIT_INTERRUPTED, Failure};
 use ddpm_exp::record::schedule_table::write_schedule;
 use ddpm_exp::record::{RecordError, RunFolder};
@@ -20,6 +22,7 @@ use ddpm_exp::report::model_figures::ModelFigureSettings;
 use ddpm_exp::report::{ReportOptions, make_report};
 use ddpm_exp::run::eval_nll::eval_nll;
 use ddpm_exp::run::eval_quality::{check_sample_count, eval_quality, quality_table};
+use ddpm_exp::run::sample_export::{SampleRequest, export_samples};
 use ddpm_exp::run::{Outcome, resume_run, start_run};
 use ddpm_exp::spec::Overrides;
 
@@ -62,6 +65,7 @@ fn dispatch(command: Command) -> Result<Ended, Failure> {
         Command::Validate(args) => Ok(validate(args)),
         Command::Report(args) => report(args),
         Command::Schedule(args) => schedule(args),
+        Command::Sample(args) => sample(args),
     }
 }
 
@@ -259,5 +263,34 @@ fn schedule(args: ScheduleArgs) -> Result<Ended, Failure> {
     let resolved = ddpm_exp::spec::load(&args.spec, None, &overrides)?;
     write_schedule(&args.out, &resolved.experiment.schedule())?;
     println!("{}", args.out.display());
+    Ok(Ended::Ok)
+}
+
+fn sample(args: SampleArgs) -> Result<Ended, Failure> {
+    let request = SampleRequest {
+        run_dir: args.run_dir,
+        out: args.out,
+        count: args.count,
+        sampler: args.sampler.map(|s| match s {
+            SamplerArg::Ancestral => SamplerKind::Ancestral,
+            SamplerArg::Ddim => SamplerKind::Ddim,
+        }),
+        steps: args.steps,
+        eta: args.eta,
+        seed: args.seed,
+        checkpoint: args.checkpoint,
+        batch: args.batch,
+    };
+    let record = export_samples(&request)?;
+    eprintln!(
+        "{} samples of {} at step {}: {} sampler, {} steps, η = {}",
+        record.count,
+        record.run_id,
+        record.checkpoint_step,
+        record.sampler,
+        record.steps,
+        record.eta
+    );
+    println!("{}", request.out.display());
     Ok(Ended::Ok)
 }

@@ -1,13 +1,16 @@
 //! Diffusion math only: schedules, the forward process, objectives and samplers. Knows no files.
 
 pub mod bound;
+pub mod ddim;
 pub mod forward;
 pub mod gaussian;
 pub mod objective;
+pub mod respace;
 pub mod sampler;
 pub mod schedule;
 
 pub use forward::StepCoefficients;
 pub use objective::{LossKind, MeanKind, Objective, VarianceKind};
-pub use sampler::AncestralSampler;
+pub use respace::Respaced;
+pub use sampler::{AncestralSampler, ChainSampler, SamplerKind};
 pub use schedule::{DiffusionSchedule, ScheduleKind, ScheduleParams};

@@ -1,10 +1,14 @@
-//! Ancestral sampling, Algorithm 2 of the paper.
+//! Ancestral sampling, Algorithm 2 of the paper, and the whole chain with any of the samplers
+//! researchers compare (respaced ancestral, DDIM).
 
 use burn::prelude::*;
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
+use super::ddim::DdimSampler;
 use super::forward::StepCoefficients;
-use super::objective::Objective;
+use super::objective::{MeanKind, Objective};
+use super::respace::Respaced;
 use super::schedule::DiffusionSchedule;
 use crate::rng::normal_tensor;
 
@@ -90,5 +94,101 @@ impl AncestralSampler<'_> {
             on_step(t);
         }
         x
+    }
+}
+
+/// Which reverse step a sampler takes (`sample.sampler` in a spec).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SamplerKind {
+    /// Algorithm 2 (on a respaced schedule when fewer steps than T).
+    #[default]
+    Ancestral,
+    /// DDIM's Eq. 12 with its η.
+    Ddim,
+}
+
+impl SamplerKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ancestral => "ancestral",
+            Self::Ddim => "ddim",
+        }
+    }
+}
+
+/// A whole reverse chain from x_T ~ N(0, I): ancestral or DDIM, on every timestep or on a
+/// respaced subsequence of them (the network is asked at the original timesteps).
+pub struct ChainSampler {
+    pub respaced: Respaced,
+    pub objective: Objective,
+    pub clip_x0: bool,
+    pub kind: SamplerKind,
+    /// DDIM's η (unused by the ancestral step).
+    pub eta: f64,
+}
+
+impl ChainSampler {
+    pub fn steps(&self) -> usize {
+        self.respaced.steps()
+    }
+
+    /// Runs the chain; `model(x_t, t)` returns the network output at the original timestep t
+    /// and `on_step` is told the number of steps done so far.
+    pub fn sample(
+        &self,
+        shape: [usize; 4],
+        device: &Device,
+        rng: &mut ChaCha8Rng,
+        mut model: impl FnMut(Tensor<4>, usize) -> Tensor<4>,
+        mut on_step: impl FnMut(usize),
+    ) -> Tensor<4> {
+        let schedule = &self.respaced.schedule;
+        let mut x = normal_tensor(rng, shape, device);
+        let steps = self.steps();
+        for k in (1..=steps).rev() {
+            let t = self.respaced.original(k);
+            let (out, objective) = self.step_output(model(x.clone(), t), &x, t);
+            let noise = || normal_tensor(rng, shape, device);
+            x = match self.kind {
+                SamplerKind::Ancestral => AncestralSampler {
+                    schedule,
+                    objective,
+                    clip_x0: self.clip_x0,
+                }
+                .step(out, x, k, noise),
+                SamplerKind::Ddim => DdimSampler {
+                    schedule,
+                    objective,
+                    clip_x0: self.clip_x0,
+                    eta: self.eta,
+                }
+                .step(out, x, k, noise),
+            };
+            on_step(steps - k + 1);
+        }
+        x
+    }
+
+    /// A μ-predicting network gives the full chain's posterior mean μ̃(x_t, x_0) at t, but a
+    /// respaced chain's posterior runs between kept steps: its output is turned into the x̂_0
+    /// it implies (the full chain's Eq. 7 inverted), and the step is taken as for x_0.
+    fn step_output(&self, out: Tensor<4>, x_t: &Tensor<4>, t: usize) -> (Tensor<4>, Objective) {
+        if self.objective.mean != MeanKind::Mu || self.respaced.keeps_all() {
+            return (out, self.objective);
+        }
+        let [n, channels, ..] = x_t.dims();
+        let (mean_out, var_out) = self.objective.split_output(out, channels);
+        let coef = StepCoefficients::gather(&self.respaced.full, &vec![t; n], &x_t.device());
+        let x0 = coef.x0_from_posterior_mean(x_t.clone(), mean_out);
+        let out = match var_out {
+            Some(var_out) => Tensor::cat(vec![x0, var_out], 1),
+            None => x0,
+        };
+        let objective = Objective {
+            mean: MeanKind::X0,
+            ..self.objective
+        };
+        (out, objective)
     }
 }

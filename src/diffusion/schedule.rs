@@ -69,7 +69,7 @@ impl ScheduleParams {
 }
 
 /// Every coefficient the forward process, the posterior and the sampler need, per t.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DiffusionSchedule {
     /// β_t.
     pub beta: Vec<f64>,

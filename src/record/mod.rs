@@ -6,6 +6,7 @@ pub mod checksum;
 pub mod error;
 pub mod eval_table;
 pub mod grid;
+pub mod image_export;
 pub mod meta;
 pub mod metrics;
 pub mod parquet;

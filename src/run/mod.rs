@@ -1,11 +1,12 @@
 //! Training runs: one optimisation step, the loop around it, starting and resuming a run, and
-//! the evaluations of a run's checkpoints (test NLL, sample quality).
+//! the evaluations of a run's checkpoints (test NLL, sample quality), samples for other tools.
 
 pub mod data_check;
 pub mod ema;
 pub mod eval_nll;
 pub mod eval_quality;
 pub mod grad_clip;
+pub mod sample_export;
 pub mod sampling;
 pub mod schedule_lr;
 pub mod session;

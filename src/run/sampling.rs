@@ -34,15 +34,15 @@ pub fn draw_samples_from(
     label: &str,
 ) -> Vec<f32> {
     let (channels, side) = spec.data.dataset.image_shape();
-    let sampler = spec.sampler(schedule);
-    let t_max = schedule.timesteps() as u64;
-    let mut progress = Progress::new(&format!("{}: {label}", spec.name), 0, t_max);
+    let sampler = spec.chain_sampler(schedule);
+    let steps = sampler.steps() as u64;
+    let mut progress = Progress::new(&format!("{}: {label}", spec.name), 0, steps);
     let x0 = sampler.sample(
         [count, channels, side, side],
         device,
         rng,
         |x, t| model.forward(x, &vec![t; count]),
-        |t| progress.update(t_max - t as u64 + 1, ""),
+        |done| progress.update(done as u64, ""),
     );
     progress.finish();
     x0.into_data().try_to_vec::<f32>().expect("samples are f32")

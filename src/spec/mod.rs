@@ -13,7 +13,9 @@ pub use load::{ResolvedSpec, load, load_resolved};
 pub use overrides::Overrides;
 pub use schema::Experiment;
 
-use crate::diffusion::{AncestralSampler, DiffusionSchedule, Objective, ScheduleParams};
+use crate::diffusion::{
+    AncestralSampler, ChainSampler, DiffusionSchedule, Objective, Respaced, ScheduleParams,
+};
 use crate::model::UNetConfig;
 
 impl Experiment {
@@ -50,6 +52,19 @@ impl Experiment {
             schedule,
             objective: self.objective(),
             clip_x0: self.sample.clip_x0,
+        }
+    }
+
+    /// The whole chain `sample` asks for (sampler, steps, η) on `schedule` (its own
+    /// `schedule()`): the end-of-run grid, quality samples and `ddpm-exp sample` use it.
+    pub fn chain_sampler(&self, schedule: &DiffusionSchedule) -> ChainSampler {
+        let steps = self.sample.steps.unwrap_or(schedule.timesteps());
+        ChainSampler {
+            respaced: Respaced::evenly(schedule, steps),
+            objective: self.objective(),
+            clip_x0: self.sample.clip_x0,
+            kind: self.sample.sampler,
+            eta: self.sample.eta,
         }
     }
 

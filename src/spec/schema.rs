@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::DatasetName;
 use crate::device::DeviceName;
-use crate::diffusion::{LossKind, MeanKind, ScheduleKind, VarianceKind};
+use crate::diffusion::{LossKind, MeanKind, SamplerKind, ScheduleKind, VarianceKind};
 use crate::model::{Precision, UNetShape};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -172,6 +172,12 @@ pub struct SampleSpec {
     pub count: usize,
     /// Clip x̂_0 to [−1, 1] while sampling (the official code does; Algorithm 2 does not).
     pub clip_x0: bool,
+    /// `ancestral` (Algorithm 2) or `ddim` (Song et al. 2021).
+    pub sampler: SamplerKind,
+    /// Reverse steps, evenly respaced over 1..T (Nichol & Dhariwal); null: all T.
+    pub steps: Option<usize>,
+    /// DDIM's η: 0 deterministic, 1 the ancestral chain's variance. Only with `ddim`.
+    pub eta: f64,
 }
 
 impl Default for SampleSpec {
@@ -179,6 +185,9 @@ impl Default for SampleSpec {
         Self {
             count: 64,
             clip_x0: false,
+            sampler: SamplerKind::Ancestral,
+            steps: None,
+            eta: 0.0,
         }
     }
 }

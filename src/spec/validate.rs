@@ -1,7 +1,8 @@
 //! Value checks that the YAML types alone cannot express. Each problem is (key path, reason);
 //! the loader turns the key into a file:line:col.
 
-use super::schema::Experiment;
+use super::schema::{Experiment, SampleSpec};
+use crate::diffusion::SamplerKind;
 use crate::diffusion::ScheduleKind;
 
 /// Every problem with `e`'s values, in the order of the spec's sections.
@@ -150,6 +151,34 @@ fn check_train(e: &Experiment, bad: &mut Bad) {
 }
 
 /// `eval` and `sample`.
+fn check_sampler(e: &Experiment, bad: &mut Bad) {
+    if let Some((key, why)) = sampler_problem(&e.sample, e.diffusion.timesteps) {
+        bad(key, why);
+    }
+}
+
+/// What is wrong with `sample`'s sampler settings for T = `t_max`, if anything (key, why):
+/// `steps` within 1..=T; `eta` a DDIM setting, finite and ≥ 0.
+pub fn sampler_problem(s: &SampleSpec, t_max: usize) -> Option<(&'static str, String)> {
+    if let Some(steps) = s.steps
+        && !(1..=t_max).contains(&steps)
+    {
+        let why = format!("must lie in 1..=T (T = {t_max}), got {steps}");
+        return Some(("sample.steps", why));
+    }
+    if !(s.eta.is_finite() && s.eta >= 0.0) {
+        return Some(("sample.eta", format!("must be ≥ 0, got {}", s.eta)));
+    }
+    if s.eta > 0.0 && s.sampler != SamplerKind::Ddim {
+        let why = format!(
+            "η is DDIM's; set sample.sampler: ddim, or leave eta at 0 (got {})",
+            s.eta
+        );
+        return Some(("sample.eta", why));
+    }
+    None
+}
+
 fn check_eval(e: &Experiment, bad: &mut Bad) {
     if e.eval.batch_size == 0 {
         bad("eval.batch_size", "must be at least 1".into());
@@ -179,6 +208,7 @@ fn check_eval(e: &Experiment, bad: &mut Bad) {
     if let Some(why) = too_few_quality_samples(e.eval.quality_samples) {
         bad("eval.quality_samples", why);
     }
+    check_sampler(e, bad);
     if e.sample.count == 0 {
         bad("sample.count", "must be at least 1".into());
     }

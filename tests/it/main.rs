@@ -21,5 +21,7 @@ mod quality_math;
 mod report_cli;
 mod report_math;
 mod report_tables;
+mod sample_cli;
+mod samplers;
 mod schedule_math;
 mod spec_loading;

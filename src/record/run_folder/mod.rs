@@ -288,7 +288,22 @@ impl RunFolder {
         &self,
         build: impl FnOnce() -> Result<M, E>,
     ) -> Result<Option<(M, CheckpointState)>, E> {
-        match self.checkpoints().first() {
+        self.load_ema(None, build)
+    }
+
+    /// As [`Self::load_newest_ema`], from the checkpoint of `step` when one is given; `None`
+    /// when the run has no such checkpoint.
+    pub fn load_ema<M: Module, E: From<RecordError>>(
+        &self,
+        step: Option<u64>,
+        build: impl FnOnce() -> Result<M, E>,
+    ) -> Result<Option<(M, CheckpointState)>, E> {
+        let checkpoints = self.checkpoints();
+        let found = match step {
+            None => checkpoints.first(),
+            Some(step) => checkpoints.iter().find(|(s, _)| *s == step),
+        };
+        match found {
             Some((_, dir)) => Ok(Some(checkpoint::load_ema(dir, build()?)?)),
             None => Ok(None),
         }

@@ -1,0 +1,137 @@
+//! `ddpm-exp sample`: an npz numpy reads (uint8, N×H×W×C) and a PNG folder Pillow reads, the
+//! same bytes for the same seed, how they were drawn beside them, and its refusals.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::common::{assert_success, bin, last_line, tiny_yaml};
+
+fn trained_run(dir: &Path) -> PathBuf {
+    let spec = dir.join("tiny.yaml");
+    fs::write(&spec, tiny_yaml()).unwrap();
+    let output = bin()
+        .arg("run")
+        .arg(&spec)
+        .arg("--out")
+        .arg(dir.join("results"))
+        .output()
+        .unwrap();
+    assert_success(&output);
+    last_line(&output)
+}
+
+fn sample(run: &Path, out: &Path, extra: &[&str]) -> Output {
+    bin()
+        .arg("sample")
+        .arg(run)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// The tests' Python with numpy and Pillow (.venv-tch has both through torchvision); CI must
+/// have it.
+fn python() -> Option<PathBuf> {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-tch/bin/python");
+    let ok = Command::new(&python)
+        .args(["-c", "import numpy, PIL"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        return Some(python);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must have numpy and Pillow in .venv-tch"
+    );
+    eprintln!("skipped the numpy / Pillow reads: no .venv-tch");
+    None
+}
+
+#[test]
+fn samples_export_as_npz_and_pngs_that_numpy_and_pillow_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = trained_run(dir.path());
+    let args = [
+        "--count",
+        "5",
+        "--sampler",
+        "ddim",
+        "--steps",
+        "6",
+        "--batch",
+        "2",
+    ];
+    let (a, b) = (dir.path().join("a.npz"), dir.path().join("b.npz"));
+    assert_success(&sample(&run, &a, &args));
+    assert_success(&sample(&run, &b, &args));
+    assert_eq!(
+        fs::read(&a).unwrap(),
+        fs::read(&b).unwrap(),
+        "same seed, same bytes"
+    );
+    let record: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("a.npz.json")).unwrap()).unwrap();
+    assert_eq!(record["sampler"], "ddim");
+    assert_eq!(record["steps"], 6);
+    assert_eq!(record["shape"], serde_json::json!([5, 8, 8, 1]));
+
+    let pngs = dir.path().join("pngs");
+    assert_success(&sample(&run, &pngs, &["--count", "3"]));
+    let names: Vec<String> = fs::read_dir(&pngs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    assert_eq!(names.len(), 3);
+
+    let Some(python) = python() else { return };
+    let check = "import sys, numpy as np; from PIL import Image\n\
+        a = np.load(sys.argv[1])['arr_0']\n\
+        assert a.dtype == np.uint8 and a.shape == (5, 8, 8, 1), (a.dtype, a.shape)\n\
+        im = np.asarray(Image.open(sys.argv[2] + '/000000.png'))\n\
+        assert im.dtype == np.uint8 and im.shape == (8, 8), (im.dtype, im.shape)\n\
+        print(int(a.max()) - int(a.min()))";
+    let output = Command::new(python)
+        .args(["-c", check])
+        .arg(&a)
+        .arg(&pngs)
+        .output()
+        .unwrap();
+    assert_success(&output);
+}
+
+#[test]
+fn sample_refuses_an_existing_output_and_bad_sampler_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = trained_run(dir.path());
+    let taken = dir.path().join("taken.npz");
+    fs::write(&taken, b"earlier result").unwrap();
+    for (out, extra, says) in [
+        (&taken, &[][..], "already exists"),
+        (
+            &dir.path().join("x.npz"),
+            &["--eta", "0.5"][..],
+            "η is DDIM's",
+        ),
+        (&dir.path().join("y.npz"), &["--steps", "0"][..], "--steps"),
+        (
+            &dir.path().join("z.npz"),
+            &["--checkpoint", "3"][..],
+            "no checkpoint of step 3",
+        ),
+    ] {
+        let output = sample(&run, out, extra);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert_eq!(
+            stderr.lines().filter(|l| l.starts_with("error:")).count(),
+            1
+        );
+    }
+    assert_eq!(fs::read(&taken).unwrap(), b"earlier result");
+}
