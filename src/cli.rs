@@ -134,6 +134,16 @@ pub struct EvalArgs {
     /// pytorch-fid's Inception weights file: also Inception FID / IS / KID.
     #[arg(long, value_name = "WEIGHTS.pth", requires = "quality")]
     pub inception: Option<PathBuf>,
+    /// Sample the quality samples with ancestral or ddim (default: the run's `sample.sampler`);
+    /// other settings than the run's are recorded under their own split.
+    #[arg(long, value_enum, requires = "quality")]
+    pub sampler: Option<SamplerArg>,
+    /// Reverse steps for the quality samples (default: the run's `sample.steps`, else T).
+    #[arg(long, requires = "quality")]
+    pub steps: Option<usize>,
+    /// DDIM's η for the quality samples.
+    #[arg(long, requires = "quality")]
+    pub eta: Option<f64>,
 }
 
 #[derive(Args)]

@@ -23,6 +23,7 @@ use ddpm_exp::report::{ReportOptions, make_report};
 use ddpm_exp::run::eval_nll::eval_nll;
 use ddpm_exp::run::eval_quality::{check_sample_count, eval_quality, quality_table};
 use ddpm_exp::run::sample_export::{SampleRequest, export_samples};
+use ddpm_exp::run::sampling::SamplerChoice;
 use ddpm_exp::run::{Outcome, resume_run, start_run};
 use ddpm_exp::spec::Overrides;
 
@@ -153,7 +154,13 @@ fn eval(args: EvalArgs) -> Result<Ended, Failure> {
         );
     }
     if args.quality {
-        let r = eval_quality(&args.run_dir, args.samples, args.inception.as_deref())?;
+        let choice = sampler_choice(args.sampler, args.steps, args.eta);
+        let r = eval_quality(
+            &args.run_dir,
+            args.samples,
+            args.inception.as_deref(),
+            &choice,
+        )?;
         println!("{}", quality_table(&r));
     }
     Ok(Ended::Ok)
@@ -266,17 +273,27 @@ fn schedule(args: ScheduleArgs) -> Result<Ended, Failure> {
     Ok(Ended::Ok)
 }
 
+fn sampler_choice(
+    sampler: Option<SamplerArg>,
+    steps: Option<usize>,
+    eta: Option<f64>,
+) -> SamplerChoice {
+    SamplerChoice {
+        sampler: sampler.map(|s| match s {
+            SamplerArg::Ancestral => SamplerKind::Ancestral,
+            SamplerArg::Ddim => SamplerKind::Ddim,
+        }),
+        steps,
+        eta,
+    }
+}
+
 fn sample(args: SampleArgs) -> Result<Ended, Failure> {
     let request = SampleRequest {
         run_dir: args.run_dir,
         out: args.out,
         count: args.count,
-        sampler: args.sampler.map(|s| match s {
-            SamplerArg::Ancestral => SamplerKind::Ancestral,
-            SamplerArg::Ddim => SamplerKind::Ddim,
-        }),
-        steps: args.steps,
-        eta: args.eta,
+        choice: sampler_choice(args.sampler, args.steps, args.eta),
         seed: args.seed,
         checkpoint: args.checkpoint,
         batch: args.batch,

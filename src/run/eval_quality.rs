@@ -8,7 +8,7 @@ use std::path::Path;
 use burn::prelude::*;
 
 use super::eval_nll::{check_run_data, newest_ema};
-use super::sampling::draw_samples_from;
+use super::sampling::{SamplerChoice, draw_samples_from};
 use crate::data::{self, Split};
 use crate::error::Failure;
 use crate::model::UNet;
@@ -35,6 +35,9 @@ pub struct NetworkScores {
 /// What one quality evaluation found.
 pub struct QualityReport {
     pub step: u64,
+    /// The eval table's split of the samples' rows: `samples vs train` for the run's own
+    /// sampler, with the sampler in brackets for another (`eval --quality --sampler ddim`).
+    pub samples_split: String,
     pub networks: Vec<NetworkScores>,
 }
 
@@ -49,6 +52,8 @@ pub struct QualityEval {
     pub count: usize,
     /// The plain (non-autodiff) device the EMA weights live on.
     pub device: Device,
+    /// See [`QualityReport::samples_split`].
+    pub samples_split: String,
 }
 
 impl QualityEval {
@@ -74,6 +79,7 @@ impl QualityEval {
             held_out,
             count,
             device: device.clone(),
+            samples_split: SAMPLES_SPLIT.to_string(),
         })
     }
 
@@ -96,7 +102,11 @@ impl QualityEval {
                 held_out: held_out.clone(),
             });
         }
-        let report = QualityReport { step, networks };
+        let report = QualityReport {
+            step,
+            samples_split: self.samples_split.clone(),
+            networks,
+        };
         folder.merge_eval(&quality_rows(&report))?;
         Ok(report)
     }
@@ -151,7 +161,7 @@ pub fn quality_rows(report: &QualityReport) -> Vec<EvalRow> {
     for scores in &report.networks {
         let net = &scores.network;
         for (split, s) in [
-            (SAMPLES_SPLIT, &scores.samples),
+            (report.samples_split.as_str(), &scores.samples),
             (YARDSTICK_SPLIT, &scores.held_out),
         ] {
             rows.push(row(split, format!("fid ({net})"), s.fid));
@@ -182,20 +192,27 @@ pub fn eval_quality(
     run_dir: &Path,
     samples: Option<usize>,
     inception: Option<&Path>,
+    choice: &SamplerChoice,
 ) -> Result<QualityReport, Failure> {
     let folder = RunFolder::open(run_dir)?;
-    let spec = load_resolved(&folder.spec_path())?;
+    let mut spec = load_resolved(&folder.spec_path())?;
+    let other_sampler = choice.apply(&mut spec)?;
     let count = samples.unwrap_or(spec.eval.quality_samples);
     check_run_data(&folder, &spec)?;
     let (model, step, device) = newest_ema(&folder, &spec)?;
-    QualityEval::new(&spec, inception, count, &device)?.record(&model, &spec, &folder, step)
+    let mut eval = QualityEval::new(&spec, inception, count, &device)?;
+    if other_sampler {
+        let sampler = SamplerChoice::describe(&spec);
+        eval.samples_split = format!("{SAMPLES_SPLIT} [{sampler}]");
+    }
+    eval.record(&model, &spec, &folder, step)
 }
 
 /// The report as a small Markdown table for the terminal.
 pub fn quality_table(r: &QualityReport) -> String {
     let mut out = format!(
-        "step {}\n\n| network | images | n | FID | IS | KID |\n|---|---|---|---|---|---|\n",
-        r.step
+        "step {}, {}\n\n| network | images | n | FID | IS | KID |\n|---|---|---|---|---|---|\n",
+        r.step, r.samples_split
     );
     for scores in &r.networks {
         let net = match scores.accuracy {

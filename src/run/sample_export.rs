@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use burn::prelude::Device;
 use serde::Serialize;
 
-use super::sampling::draw_samples_from;
-use crate::diffusion::SamplerKind;
+use super::sampling::{SamplerChoice, draw_samples_from};
 use crate::error::Failure;
 use crate::model::UNet;
 use crate::record::RecordError;
@@ -17,7 +16,6 @@ use crate::record::RunFolder;
 use crate::record::atomic::write_atomic;
 use crate::record::image_export::{to_nhwc_bytes, write_npz, write_png_folder};
 use crate::rng::{Stream, stream};
-use crate::spec::validate::sampler_problem;
 use crate::spec::{Experiment, load_resolved};
 
 /// What to draw; `None` keeps the run's spec (its `sample` section, seed and eval batch size).
@@ -25,9 +23,7 @@ pub struct SampleRequest {
     pub run_dir: PathBuf,
     pub out: PathBuf,
     pub count: usize,
-    pub sampler: Option<SamplerKind>,
-    pub steps: Option<usize>,
-    pub eta: Option<f64>,
+    pub choice: SamplerChoice,
     pub seed: Option<u64>,
     pub checkpoint: Option<u64>,
     pub batch: Option<usize>,
@@ -100,15 +96,7 @@ pub fn export_samples(request: &SampleRequest) -> Result<SampleRecord, Failure> 
 /// The run's spec with the request's sampler settings, checked as the spec's own would be.
 fn sampling_spec(folder: &RunFolder, request: &SampleRequest) -> Result<Experiment, Failure> {
     let mut spec = load_resolved(&folder.spec_path())?;
-    spec.sample.sampler = request.sampler.unwrap_or(spec.sample.sampler);
-    spec.sample.steps = request.steps.or(spec.sample.steps);
-    spec.sample.eta = request.eta.unwrap_or(spec.sample.eta);
-    if let Some((key, why)) = sampler_problem(&spec.sample, spec.diffusion.timesteps) {
-        let flag = key.trim_start_matches("sample.");
-        return Err(Failure::BadInput(format!(
-            "--{flag} (the run's {key}): {why}"
-        )));
-    }
+    request.choice.apply(&mut spec)?;
     Ok(spec)
 }
 

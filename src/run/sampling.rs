@@ -3,11 +3,13 @@
 use burn::prelude::*;
 use rand_chacha::ChaCha8Rng;
 
-use crate::diffusion::DiffusionSchedule;
+use crate::diffusion::{DiffusionSchedule, SamplerKind};
+use crate::error::Failure;
 use crate::model::UNet;
 use crate::progress::Progress;
 use crate::rng::{Stream, stream};
 use crate::spec::Experiment;
+use crate::spec::validate::sampler_problem;
 
 /// `count` samples as flattened [count, c, h, w] pixels in the model's output range.
 /// The sampling stream starts afresh for every call, so two runs that share a seed (or two
@@ -46,4 +48,44 @@ pub fn draw_samples_from(
     );
     progress.finish();
     x0.into_data().try_to_vec::<f32>().expect("samples are f32")
+}
+
+/// A command's `--sampler`, `--steps`, `--eta`: `None` keeps the run's own `sample` settings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SamplerChoice {
+    pub sampler: Option<SamplerKind>,
+    pub steps: Option<usize>,
+    pub eta: Option<f64>,
+}
+
+impl SamplerChoice {
+    /// Lays the choice over `spec.sample`, checked as the spec's own would be; says whether it
+    /// differs from the run's settings.
+    pub fn apply(&self, spec: &mut Experiment) -> Result<bool, Failure> {
+        let t_max = spec.diffusion.timesteps;
+        let effective =
+            |s: &crate::spec::schema::SampleSpec| (s.sampler, s.steps.unwrap_or(t_max), s.eta);
+        let before = effective(&spec.sample);
+        let s = &mut spec.sample;
+        s.sampler = self.sampler.unwrap_or(s.sampler);
+        s.steps = self.steps.or(s.steps);
+        s.eta = self.eta.unwrap_or(s.eta);
+        if let Some((key, why)) = sampler_problem(s, t_max) {
+            let flag = key.trim_start_matches("sample.");
+            return Err(Failure::BadInput(format!(
+                "--{flag} (the run's {key}): {why}"
+            )));
+        }
+        Ok(effective(&spec.sample) != before)
+    }
+
+    /// How `spec` samples, for labels: "ddim, 50 steps, η 0".
+    pub fn describe(spec: &Experiment) -> String {
+        let steps = spec.sample.steps.unwrap_or(spec.diffusion.timesteps);
+        let kind = spec.sample.sampler.name();
+        match spec.sample.sampler {
+            SamplerKind::Ddim => format!("{kind}, {steps} steps, η {}", spec.sample.eta),
+            SamplerKind::Ancestral => format!("{kind}, {steps} steps"),
+        }
+    }
 }

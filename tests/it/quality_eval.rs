@@ -187,6 +187,31 @@ fn check_cli(dir: &Path, cache: &Path) {
         best_step.to_string()
     );
 
+    // Another sampler than the run's: its rows go under their own split, the run's stay.
+    let output = bin()
+        .env("DDPM_EXP_CACHE", cache)
+        .args([
+            "eval",
+            "--quality",
+            "--samples",
+            "30",
+            "--sampler",
+            "ddim",
+            "--steps",
+            "5",
+        ])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert_success(&output);
+    let ddim = "samples vs train [ddim, 5 steps, η 0]";
+    assert_eq!(rows(&run, ddim, "quality_images"), [(12, 30.0)]);
+    assert_eq!(rows(&run, ddim, &fid).len(), 1);
+    assert_eq!(
+        rows(&run, "samples vs train", "quality_images"),
+        [(4, 40.0), (8, 40.0), (12, 30.0)]
+    );
+
     let output = bin()
         .args(["eval", "--quality", "--samples", "5"])
         .arg(&run)
