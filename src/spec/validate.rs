@@ -150,7 +150,7 @@ fn check_train(e: &Experiment, bad: &mut Bad) {
     }
 }
 
-/// `eval` and `sample`.
+/// `sample.sampler`, `sample.steps`, `sample.eta` (see [`sampler_problem`]).
 fn check_sampler(e: &Experiment, bad: &mut Bad) {
     if let Some((key, why)) = sampler_problem(&e.sample, e.diffusion.timesteps) {
         bad(key, why);
@@ -179,6 +179,7 @@ pub fn sampler_problem(s: &SampleSpec, t_max: usize) -> Option<(&'static str, St
     None
 }
 
+/// `eval` and `sample`.
 fn check_eval(e: &Experiment, bad: &mut Bad) {
     if e.eval.batch_size == 0 {
         bad("eval.batch_size", "must be at least 1".into());
