@@ -73,7 +73,6 @@ pub fn export_samples(request: &SampleRequest) -> Result<SampleRecord, Failure> 
         )));
     };
     let seed = request.seed.unwrap_or(spec.seed);
-    let schedule = spec.schedule();
     let pixels = draw(&model, &spec, request.count, batch, seed, &device);
     let (channels, side) = spec.data.dataset.image_shape();
     let record = SampleRecord {
@@ -83,7 +82,7 @@ pub fn export_samples(request: &SampleRequest) -> Result<SampleRecord, Failure> 
         seed,
         batch,
         sampler: spec.sample.sampler.name(),
-        steps: spec.chain_sampler(&schedule).steps(),
+        steps: spec.sample_steps(),
         eta: spec.sample.eta,
         clip_x0: spec.sample.clip_x0,
         shape: [request.count, side, side, channels],

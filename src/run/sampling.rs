@@ -62,10 +62,10 @@ impl SamplerChoice {
     /// Lays the choice over `spec.sample`, checked as the spec's own would be; says whether it
     /// differs from the run's settings.
     pub fn apply(&self, spec: &mut Experiment) -> Result<bool, Failure> {
-        let t_max = spec.diffusion.timesteps;
         let effective =
-            |s: &crate::spec::schema::SampleSpec| (s.sampler, s.steps.unwrap_or(t_max), s.eta);
-        let before = effective(&spec.sample);
+            |spec: &Experiment| (spec.sample.sampler, spec.sample_steps(), spec.sample.eta);
+        let before = effective(spec);
+        let t_max = spec.diffusion.timesteps;
         let s = &mut spec.sample;
         s.sampler = self.sampler.unwrap_or(s.sampler);
         s.steps = self.steps.or(s.steps);
@@ -76,12 +76,12 @@ impl SamplerChoice {
                 "--{flag} (the run's {key}): {why}"
             )));
         }
-        Ok(effective(&spec.sample) != before)
+        Ok(effective(spec) != before)
     }
 
     /// How `spec` samples, for labels: "ddim, 50 steps, η 0".
     pub fn describe(spec: &Experiment) -> String {
-        let steps = spec.sample.steps.unwrap_or(spec.diffusion.timesteps);
+        let steps = spec.sample_steps();
         let kind = spec.sample.sampler.name();
         match spec.sample.sampler {
             SamplerKind::Ddim => format!("{kind}, {steps} steps, η {}", spec.sample.eta),

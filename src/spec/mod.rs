@@ -58,14 +58,18 @@ impl Experiment {
     /// The whole chain `sample` asks for (sampler, steps, η) on `schedule` (its own
     /// `schedule()`): the end-of-run grid, quality samples and `ddpm-exp sample` use it.
     pub fn chain_sampler(&self, schedule: &DiffusionSchedule) -> ChainSampler {
-        let steps = self.sample.steps.unwrap_or(schedule.timesteps());
         ChainSampler {
-            respaced: Respaced::evenly(schedule, steps),
+            respaced: Respaced::evenly(schedule, self.sample_steps()),
             objective: self.objective(),
             clip_x0: self.sample.clip_x0,
             kind: self.sample.sampler,
             eta: self.sample.eta,
         }
+    }
+
+    /// The reverse steps `sample` asks for: `sample.steps`, or every one of the T.
+    pub fn sample_steps(&self) -> usize {
+        self.sample.steps.unwrap_or(self.diffusion.timesteps)
     }
 
     /// The UNet this spec builds, sized for its dataset and objective.

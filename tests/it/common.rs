@@ -43,6 +43,42 @@ pub fn tiny_yaml() -> String {
     format!("{TINY}device: {}\n", device_name())
 }
 
+/// Trains the tiny spec under `dir/results` and returns its run folder.
+pub fn train_tiny(dir: &std::path::Path) -> PathBuf {
+    let spec = dir.join("tiny.yaml");
+    std::fs::write(&spec, tiny_yaml()).unwrap();
+    let output = bin()
+        .arg("run")
+        .arg(&spec)
+        .arg("--out")
+        .arg(dir.join("results"))
+        .output()
+        .unwrap();
+    assert_success(&output);
+    last_line(&output)
+}
+
+/// The tests' Python (.venv-tch, made by scripts/setup-tch.sh) if it can `import_line`'s
+/// modules; CI must have them, elsewhere the caller skips what needs them.
+pub fn venv_python(import_line: &str) -> Option<PathBuf> {
+    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-tch/bin/python");
+    let ok = Command::new(&python)
+        .args(["-c", import_line])
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        return Some(python);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must have `{import_line}` in .venv-tch (scripts/setup-tch.sh test installs it)"
+    );
+    eprintln!(
+        "skipped: no .venv-tch that can `{import_line}` (scripts/setup-tch.sh test makes one)"
+    );
+    None
+}
+
 /// The ddpm-exp binary built for these tests.
 pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ddpm-exp"))

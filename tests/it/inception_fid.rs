@@ -6,7 +6,7 @@
 //! then drive the cached Inception scorer on a small MNIST-format folder.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use burn::prelude::*;
@@ -16,23 +16,6 @@ use ddpm_exp::data::{DatasetName, Split};
 use ddpm_exp::quality::image_scores::score_images;
 use ddpm_exp::quality::inception::{INCEPTION_CLASSES, INCEPTION_FEATURES, load_pytorch_fid};
 use ddpm_exp::quality::inception_cache::load_inception;
-
-fn python() -> Option<PathBuf> {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-tch/bin/python");
-    let ok = Command::new(&python)
-        .args(["-c", "import pytorch_fid, torchvision"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if ok {
-        return Some(python);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must have pytorch-fid in .venv-tch (scripts/setup-tch.sh test installs it)"
-    );
-    eprintln!("skipped: no .venv-tch with pytorch-fid (scripts/setup-tch.sh test makes one)");
-    None
-}
 
 fn read_f32(path: &Path) -> Vec<f32> {
     fs::read(path)
@@ -52,7 +35,9 @@ fn relative_gap(a: &[f32], b: &[f32]) -> f32 {
 
 #[test]
 fn pool3_features_and_logits_match_pytorch_fid() {
-    let Some(python) = python() else { return };
+    let Some(python) = crate::common::venv_python("import pytorch_fid, torchvision") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let status = Command::new(python)
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/inception_reference.py"))

@@ -3,24 +3,10 @@
 //! report with the same seed draws the same pixels, and another seed draws other ones.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-use crate::common::{assert_success, bin, last_line, tiny_yaml};
-
-fn train(dir: &Path) -> PathBuf {
-    let spec = dir.join("tiny.yaml");
-    fs::write(&spec, tiny_yaml()).unwrap();
-    let output = bin()
-        .arg("run")
-        .arg(&spec)
-        .arg("--out")
-        .arg(dir.join("results"))
-        .output()
-        .unwrap();
-    assert_success(&output);
-    last_line(&output)
-}
+use crate::common::{assert_success, bin, last_line, train_tiny};
 
 fn report(inputs: &[&Path], out: &Path, seed: &str) -> Output {
     let output = bin()
@@ -37,7 +23,7 @@ fn report(inputs: &[&Path], out: &Path, seed: &str) -> Output {
 #[test]
 fn report_draws_every_model_figure_deterministically() {
     let dir = tempfile::tempdir().unwrap();
-    let run = train(dir.path());
+    let run = train_tiny(dir.path());
     let run_id = run.file_name().unwrap().to_string_lossy().into_owned();
     let first = dir.path().join("report-a");
     let output = report(&[&run], &first, "0");

@@ -37,6 +37,14 @@ fn values(x: Tensor<4>) -> Vec<f32> {
     x.into_data().try_to_vec::<f32>().unwrap()
 }
 
+/// The largest absolute difference between two sample sets.
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
 /// A made-up network: depends on x_t and t, so a wrong timestep or order shows.
 fn fake_model(x: Tensor<4>, t: usize) -> Tensor<4> {
     x.mul_scalar(0.01 * t as f32).add_scalar(0.1)
@@ -154,11 +162,7 @@ fn a_perfect_model_ends_at_its_data_point_with_every_sampler() {
             let mut rng = stream(9, Stream::Sampling);
             let model = perfect_model(&schedule, mean, x0.clone());
             let got = values(sampler.sample(SHAPE, &device, &mut rng, model, |_| {}));
-            let worst = got
-                .iter()
-                .zip(&want)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f32::max);
+            let worst = max_abs_diff(&got, &want);
             assert!(
                 worst < 1e-3,
                 "{mean:?} {kind:?} {steps} steps η {eta}: off by {worst}"
@@ -198,11 +202,7 @@ fn every_parameterisation_of_one_model_samples_alike_when_respaced() {
         };
         let eps = run(MeanKind::Eps);
         for mean in [MeanKind::X0, MeanKind::Mu] {
-            let worst = run(mean)
-                .iter()
-                .zip(&eps)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f32::max);
+            let worst = max_abs_diff(&run(mean), &eps);
             assert!(
                 worst < 1e-3,
                 "{kind:?} {mean:?}: off by {worst} from ε's samples"
