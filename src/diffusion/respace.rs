@@ -68,7 +68,9 @@ impl Respaced {
     }
 }
 
-/// `steps` timesteps evenly spread over 1..=`t_max`, rounded, first 1 and last `t_max`.
+/// `steps` timesteps evenly spread over 1..=`t_max`, first 1 and last `t_max`, rounded half to
+/// even as improved-diffusion's `space_timesteps` rounds (Python's `round`), so both keep the
+/// same steps.
 pub fn even_timesteps(t_max: usize, steps: usize) -> Vec<usize> {
     let steps = steps.clamp(1, t_max);
     if steps == 1 {
@@ -76,7 +78,7 @@ pub fn even_timesteps(t_max: usize, steps: usize) -> Vec<usize> {
     }
     let stride = (t_max - 1) as f64 / (steps - 1) as f64;
     (0..steps)
-        .map(|i| 1 + (i as f64 * stride).round() as usize)
+        .map(|i| 1 + (i as f64 * stride).round_ties_even() as usize)
         .collect()
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ddim::DdimSampler;
 use super::forward::StepCoefficients;
-use super::objective::{MeanKind, Objective};
+use super::objective::{MeanKind, Objective, VarianceKind};
 use super::respace::Respaced;
 use super::schedule::DiffusionSchedule;
 use crate::rng::normal_tensor;
@@ -170,24 +170,42 @@ impl ChainSampler {
         x
     }
 
-    /// A μ-predicting network gives the full chain's posterior mean μ̃(x_t, x_0) at t, but a
-    /// respaced chain's posterior runs between kept steps: its output is turned into the x̂_0
-    /// it implies (the full chain's Eq. 7 inverted), and the step is taken as for x_0.
+    /// What the network was trained to output refers to one step of the full chain at t; a
+    /// respaced step jumps further, so two outputs are restated on the kept steps' terms:
+    /// - a μ-predicting network gives the full chain's posterior mean μ̃(x_t, x_0): it is
+    ///   turned into the x̂_0 it implies (Eq. 7 inverted), and the step is taken as for x_0;
+    /// - the paper's learned log σ² is a one-step variance: it is restated as its place
+    ///   between the full chain's log β̃_t and log β_t, and that fraction is laid on the
+    ///   respaced step's own bounds, as Nichol & Dhariwal's `learned_range` output is.
     fn step_output(&self, out: Tensor<4>, x_t: &Tensor<4>, t: usize) -> (Tensor<4>, Objective) {
-        if self.objective.mean != MeanKind::Mu || self.respaced.keeps_all() {
+        let restate_mean = self.objective.mean == MeanKind::Mu;
+        let restate_variance = self.objective.variance == VarianceKind::Learned;
+        if self.respaced.keeps_all() || !(restate_mean || restate_variance) {
             return (out, self.objective);
         }
         let [n, channels, ..] = x_t.dims();
         let (mean_out, var_out) = self.objective.split_output(out, channels);
         let coef = StepCoefficients::gather(&self.respaced.full, &vec![t; n], &x_t.device());
-        let x0 = coef.x0_from_posterior_mean(x_t.clone(), mean_out);
-        let out = match var_out {
-            Some(var_out) => Tensor::cat(vec![x0, var_out], 1),
-            None => x0,
+        let mut objective = self.objective;
+        let mean_out = if restate_mean {
+            objective.mean = MeanKind::X0;
+            coef.x0_from_posterior_mean(x_t.clone(), mean_out)
+        } else {
+            mean_out
         };
-        let objective = Objective {
-            mean: MeanKind::X0,
-            ..self.objective
+        let var_out = var_out.map(|v| {
+            if !restate_variance {
+                return v;
+            }
+            objective.variance = VarianceKind::LearnedRange;
+            let low = coef.posterior_log_variance_clipped.clone();
+            let range = coef.log_beta.clone() - low.clone();
+            // v' = 2·frac − 1, frac = (log σ² − log β̃_t) / (log β_t − log β̃_t).
+            ((v - low) / range).mul_scalar(2.0).sub_scalar(1.0)
+        });
+        let out = match var_out {
+            Some(var_out) => Tensor::cat(vec![mean_out, var_out], 1),
+            None => mean_out,
         };
         (out, objective)
     }

@@ -45,6 +45,8 @@ pub fn write_npz(path: &Path, bytes: &[u8], shape: [usize; 4]) -> Result<(), Rec
     let data = npy(bytes, shape);
     let options = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
+        // A fixed time (the format's epoch, 1980-01-01), not the clock's: same samples, same bytes.
+        .last_modified_time(zip::DateTime::default())
         .large_file(data.len() > u32::MAX as usize);
     replace_with(path, |file| {
         let mut zip = zip::ZipWriter::new(file);

@@ -47,12 +47,8 @@ pub struct SampleRecord {
 
 pub fn export_samples(request: &SampleRequest) -> Result<SampleRecord, Failure> {
     let out = &request.out;
-    if out.exists() {
-        return Err(Failure::BadInput(format!(
-            "{}: already exists; `sample` never overwrites (choose another --out)",
-            out.display()
-        )));
-    }
+    let target = ExportTarget::of(out);
+    target.check_free()?;
     let folder = RunFolder::open(&request.run_dir)?;
     let spec = sampling_spec(&folder, request)?;
     let batch = request.batch.unwrap_or(spec.eval.batch_size);
@@ -88,7 +84,7 @@ pub fn export_samples(request: &SampleRequest) -> Result<SampleRecord, Failure> 
         shape: [request.count, side, side, channels],
     };
     let bytes = to_nhwc_bytes(&pixels, [request.count, channels, side, side]);
-    write_export(out, &bytes, &record)?;
+    target.write(&bytes, &record)?;
     Ok(record)
 }
 
@@ -123,20 +119,85 @@ fn draw(
     pixels
 }
 
-/// `out.npz` (+ `out.npz.json`) for a `.npz` name, else the folder `out` of PNGs (+ its
-/// `sampling.json`).
-fn write_export(out: &Path, bytes: &[u8], record: &SampleRecord) -> Result<(), RecordError> {
-    let json = serde_json::to_string_pretty(record).expect("the record serialises");
-    let is_npz = out
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("npz"));
-    let sidecar = if is_npz {
-        write_npz(out, bytes, record.shape)?;
-        PathBuf::from(format!("{}.json", out.display()))
-    } else {
-        write_png_folder(out, bytes, record.shape)?;
-        out.join("sampling.json")
-    };
-    write_atomic(&sidecar, json.as_bytes())
-        .map_err(|e| RecordError::unwritable(&sidecar, format!("cannot write: {e}")))
+/// Where an export goes: `out.npz` with `out.npz.json` beside it, or a folder `out` of PNGs
+/// with its `sampling.json`.
+enum ExportTarget<'a> {
+    Npz { file: &'a Path, sidecar: PathBuf },
+    PngFolder { dir: &'a Path },
+}
+
+impl<'a> ExportTarget<'a> {
+    fn of(out: &'a Path) -> Self {
+        let is_npz = out
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("npz"));
+        if is_npz {
+            let sidecar = PathBuf::from(format!("{}.json", out.display()));
+            Self::Npz { file: out, sidecar }
+        } else {
+            Self::PngFolder { dir: out }
+        }
+    }
+
+    /// Refuses, before anything is sampled, a target that exists (`sample` never overwrites)
+    /// and makes the folder it goes in, so a bad `--out` costs no sampling.
+    fn check_free(&self) -> Result<(), Failure> {
+        let (out, taken) = match self {
+            Self::Npz { file, sidecar } => (*file, [*file, sidecar.as_path()]),
+            Self::PngFolder { dir } => (*dir, [*dir, *dir]),
+        };
+        if let Some(path) = taken.iter().find(|p| p.exists()) {
+            return Err(Failure::BadInput(format!(
+                "{}: already exists; `sample` never overwrites (choose another --out)",
+                path.display()
+            )));
+        }
+        let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(parent) = parent {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                Failure::BadInput(format!(
+                    "{}: cannot create the folder: {e}",
+                    parent.display()
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Writes the samples and their record. Nothing half-written stays at the target: the npz
+    /// is renamed into place whole (and removed again if its record cannot be written); the
+    /// PNGs are written into `.partial-NAME` beside the target and renamed when all are there.
+    fn write(&self, bytes: &[u8], record: &SampleRecord) -> Result<(), RecordError> {
+        let json = serde_json::to_string_pretty(record).expect("the record serialises");
+        match self {
+            Self::Npz { file, sidecar } => {
+                write_npz(file, bytes, record.shape)?;
+                write_atomic(sidecar, json.as_bytes()).map_err(|e| {
+                    let _ = std::fs::remove_file(file);
+                    RecordError::unwritable(sidecar, format!("cannot write: {e}"))
+                })
+            }
+            Self::PngFolder { dir } => {
+                let partial = partial_sibling(dir);
+                // What a killed export left there is not part of this one.
+                let _ = std::fs::remove_dir_all(&partial);
+                let written = write_png_folder(&partial, bytes, record.shape).and_then(|()| {
+                    let sidecar = partial.join("sampling.json");
+                    write_atomic(&sidecar, json.as_bytes())
+                        .and_then(|()| std::fs::rename(&partial, dir))
+                        .map_err(|e| RecordError::unwritable(dir, format!("cannot write: {e}")))
+                });
+                if written.is_err() {
+                    let _ = std::fs::remove_dir_all(&partial);
+                }
+                written
+            }
+        }
+    }
+}
+
+/// `.partial-NAME` in the same folder as `path`.
+fn partial_sibling(path: &Path) -> PathBuf {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    path.with_file_name(format!(".partial-{name}"))
 }

@@ -69,7 +69,13 @@ impl SamplerChoice {
         let s = &mut spec.sample;
         s.sampler = self.sampler.unwrap_or(s.sampler);
         s.steps = self.steps.or(s.steps);
-        s.eta = self.eta.unwrap_or(s.eta);
+        // η belongs to DDIM: switching a DDIM run to ancestral leaves its η behind.
+        let kept_eta = if s.sampler == SamplerKind::Ancestral {
+            0.0
+        } else {
+            s.eta
+        };
+        s.eta = self.eta.unwrap_or(kept_eta);
         if let Some((key, why)) = sampler_problem(s, t_max) {
             let flag = key.trim_start_matches("sample.");
             return Err(Failure::BadInput(format!(
@@ -87,5 +93,29 @@ impl SamplerChoice {
             SamplerKind::Ddim => format!("{kind}, {steps} steps, η {}", spec.sample.eta),
             SamplerKind::Ancestral => format!("{kind}, {steps} steps"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn switching_a_ddim_run_to_ancestral_leaves_its_eta_behind() {
+        let mut spec = Experiment::default();
+        spec.sample.sampler = SamplerKind::Ddim;
+        spec.sample.eta = 0.5;
+        let choice = SamplerChoice {
+            sampler: Some(SamplerKind::Ancestral),
+            ..SamplerChoice::default()
+        };
+        assert_eq!(choice.apply(&mut spec).ok(), Some(true));
+        assert_eq!(spec.sample.eta, 0.0);
+        // Asked for explicitly, η with the ancestral sampler is still refused.
+        let choice = SamplerChoice {
+            eta: Some(0.5),
+            ..choice
+        };
+        assert!(choice.apply(&mut spec).is_err());
     }
 }

@@ -46,14 +46,20 @@ fn samples_export_as_npz_and_pngs_that_numpy_and_pillow_read() {
     assert_eq!(record["steps"], 6);
     assert_eq!(record["shape"], serde_json::json!([5, 8, 8, 1]));
 
-    let pngs = dir.path().join("pngs");
-    assert_success(&sample(&run, &pngs, &["--count", "3"]));
+    // A PNG folder of the same draw, into a folder that does not exist yet.
+    let pngs = dir.path().join("new/pngs");
+    assert_success(&sample(&run, &pngs, &args));
     let names: Vec<String> = fs::read_dir(&pngs)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".png"))
         .collect();
-    assert_eq!(names.len(), 3);
+    assert_eq!(names.len(), 5);
+    assert!(pngs.join("sampling.json").exists());
+    assert!(
+        !dir.path().join("new/.partial-pngs").exists(),
+        "the partial folder is renamed into place"
+    );
 
     let Some(python) = venv_python("import numpy, PIL") else {
         return;
@@ -63,6 +69,8 @@ fn samples_export_as_npz_and_pngs_that_numpy_and_pillow_read() {
         assert a.dtype == np.uint8 and a.shape == (5, 8, 8, 1), (a.dtype, a.shape)\n\
         im = np.asarray(Image.open(sys.argv[2] + '/000000.png'))\n\
         assert im.dtype == np.uint8 and im.shape == (8, 8), (im.dtype, im.shape)\n\
+        pngs = np.stack([np.asarray(Image.open(f'{sys.argv[2]}/{i:06}.png')) for i in range(5)])\n\
+        assert (pngs == a[..., 0]).all(), 'the PNGs are the npz images'\n\
         assert a.max() > a.min(), 'all samples one grey level'";
     let output = Command::new(python)
         .args(["-c", check])
@@ -79,8 +87,11 @@ fn sample_refuses_an_existing_output_and_bad_sampler_flags() {
     let run = train_tiny(dir.path());
     let taken = dir.path().join("taken.npz");
     fs::write(&taken, b"earlier result").unwrap();
+    let sidecar_taken = dir.path().join("w.npz");
+    fs::write(dir.path().join("w.npz.json"), b"earlier record").unwrap();
     for (out, extra, says) in [
         (&taken, &[][..], "already exists"),
+        (&sidecar_taken, &[][..], "w.npz.json: already exists"),
         (
             &dir.path().join("x.npz"),
             &["--eta", "0.5"][..],
@@ -103,4 +114,5 @@ fn sample_refuses_an_existing_output_and_bad_sampler_flags() {
         );
     }
     assert_eq!(fs::read(&taken).unwrap(), b"earlier result");
+    assert!(!sidecar_taken.exists());
 }

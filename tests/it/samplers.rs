@@ -210,3 +210,31 @@ fn every_parameterisation_of_one_model_samples_alike_when_respaced() {
         }
     }
 }
+
+#[test]
+fn a_learned_one_step_variance_is_restated_on_the_respaced_step() {
+    // A learned-Σ network that says log σ² = log β_t of the full chain (the top of its range)
+    // must sample, on a respaced chain, as the fixed σ² = β'_k of the respaced step does: its
+    // one-step β_t is far smaller than the jump's β'_k, and used as is it would under-noise.
+    let (schedule, device) = (schedule(), Device::flex());
+    let with_variance = |variance| ChainSampler {
+        objective: Objective {
+            variance,
+            ..objective(MeanKind::Eps)
+        },
+        ..chain(&schedule, MeanKind::Eps, SamplerKind::Ancestral, 10, 0.0)
+    };
+    let learned = with_variance(VarianceKind::Learned);
+    let learned_model = |x: Tensor<4>, t: usize| {
+        let coef = StepCoefficients::gather(&schedule, &vec![t; SHAPE[0]], &x.device());
+        let log_beta = coef.log_beta.clone().expand(x.shape());
+        Tensor::cat(vec![fake_model(x, t), log_beta], 1)
+    };
+    let mut rng = stream(5, Stream::Sampling);
+    let got = values(learned.sample(SHAPE, &device, &mut rng, learned_model, |_| {}));
+    let fixed = with_variance(VarianceKind::FixedLarge);
+    let mut rng = stream(5, Stream::Sampling);
+    let expected = values(fixed.sample(SHAPE, &device, &mut rng, fake_model, |_| {}));
+    let worst = max_abs_diff(&got, &expected);
+    assert!(worst < 1e-4, "off by {worst} from σ² = β'_k");
+}
