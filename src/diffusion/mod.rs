@@ -8,9 +8,11 @@ pub mod objective;
 pub mod respace;
 pub mod sampler;
 pub mod schedule;
+pub mod timestep_sampler;
 
 pub use forward::StepCoefficients;
 pub use objective::{LossKind, MeanKind, Objective, VarianceKind};
 pub use respace::Respaced;
 pub use sampler::{AncestralSampler, ChainSampler, SamplerKind};
 pub use schedule::{DiffusionSchedule, ScheduleKind, ScheduleParams};
+pub use timestep_sampler::{TimestepSampler, TimestepSamplerKind};

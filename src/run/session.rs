@@ -10,6 +10,7 @@ use super::sampling::draw_samples;
 use super::train_step::{Networks, TrainStep};
 use super::trainer::{Outcome, TrainState, Trainer};
 use crate::data::ImageSet;
+use crate::diffusion::TimestepSampler;
 use crate::error::Failure;
 use crate::record::grid::write_grid;
 use crate::record::meta::{DataDigest, Meta, Status, git_state, now};
@@ -130,11 +131,18 @@ fn restore(
         model,
         ema,
         optimizer,
+        ..
     } = fresh.nets;
     let loaded = folder
         .load_newest(model, ema, optimizer)?
         .expect("the run holds a checkpoint (checked above, under the run's lock)");
     let step = loaded.state.step;
+    let (kind, t_max) = (spec.train.timestep_sampler, spec.diffusion.timesteps);
+    let history = loaded.state.timestep_history.clone();
+    let timesteps = TimestepSampler::restore(kind, t_max, history).map_err(|why| {
+        let checkpoint = folder.checkpoints_dir().join(format!("step_{step:08}"));
+        RecordError::unreadable(&checkpoint, format!("cannot resume: {why}"))
+    })?;
     // Rows logged after the checkpoint would be logged again: drop them.
     let metrics = folder
         .read_metrics()?
@@ -146,6 +154,7 @@ fn restore(
             model: loaded.model,
             ema: loaded.ema,
             optimizer: loaded.optimizer,
+            timesteps,
         },
         step,
         metrics,

@@ -4,23 +4,26 @@
 
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use rand::{Rng, RngExt};
+use rand::Rng;
 
 use super::ema::ema_update;
 use super::grad_clip::clip_global_norm;
 use super::schedule_lr::warmup_lr;
 use crate::data::Batcher;
 use crate::diffusion::objective::LossTerms;
-use crate::diffusion::{DiffusionSchedule, Objective, StepCoefficients};
+use crate::diffusion::timestep_sampler::TimestepDraw;
+use crate::diffusion::{DiffusionSchedule, Objective, StepCoefficients, TimestepSampler};
 use crate::model::{UNet, forward_at};
 use crate::rng::{Stream, normal_tensor, stream, stream_at};
 use crate::spec::Experiment;
 
-/// The networks a step updates: the model, its EMA, and Adam's state.
+/// What a step updates: the model, its EMA, Adam's state, and the t sampler (whose
+/// `loss_aware` history learns from every step's losses).
 pub struct Networks {
     pub model: UNet,
     pub ema: UNet,
     pub optimizer: ModuleOptimizer,
+    pub timesteps: TimestepSampler,
 }
 
 impl Networks {
@@ -34,6 +37,7 @@ impl Networks {
             model,
             ema,
             optimizer: optimizer_for(spec),
+            timesteps: TimestepSampler::new(spec.train.timestep_sampler, spec.diffusion.timesteps),
         }
     }
 }
@@ -95,14 +99,28 @@ impl<'a> TrainStep<'a> {
         logging: bool,
         phase: &mut dyn FnMut(&'static str),
     ) -> StepResult {
-        let (x0, x_t, noise, coef, ts) = self.diffuse(batcher, step);
+        let Diffused {
+            x0,
+            x_t,
+            noise,
+            coef,
+            draw: TimestepDraw { ts, weights },
+        } = self.diffuse(&nets.timesteps, batcher, step);
         phase("batch, t, noise, q_sample");
         let t_max = self.schedule.timesteps();
         let out = forward_at(&nets.model, x_t.clone(), &ts, self.spec.train.precision);
         let terms = self
             .objective
             .loss_terms(out, x0, x_t, noise, &coef, &ts, t_max);
-        let loss = terms.loss.clone().mean();
+        let loss = match &weights {
+            None => terms.loss.clone().mean(),
+            // Importance sampling: each example's loss times 1 / (T p_t).
+            Some(w) => {
+                let w: Vec<f32> = w.iter().map(|&w| w as f32).collect();
+                let w = Tensor::<1>::from_floats(w.as_slice(), &self.device);
+                (terms.loss.clone() * w).mean()
+            }
+        };
         let mut result = StepResult {
             loss: loss.clone().into_scalar::<f64>(),
             grad_norm: None,
@@ -112,6 +130,9 @@ impl<'a> TrainStep<'a> {
         phase("forward, loss read back");
         if !result.loss.is_finite() {
             return result;
+        }
+        if weights.is_some() {
+            nets.timesteps.record(&ts, &per_example(&terms.loss));
         }
         if logging {
             result.logged = logged_parts(&terms, &ts, t_max);
@@ -134,27 +155,18 @@ impl<'a> TrainStep<'a> {
         result
     }
 
-    /// The step's batch x_0, its t and ε from the seed's streams at `step`, and x_t.
-    #[allow(clippy::type_complexity)]
-    fn diffuse(
-        &self,
-        batcher: &mut Batcher,
-        step: u64,
-    ) -> (
-        Tensor<4>,
-        Tensor<4>,
-        Tensor<4>,
-        StepCoefficients,
-        Vec<usize>,
-    ) {
+    /// The step's batch x_0, its t (from `timesteps`) and ε from the seed's streams at
+    /// `step`, and x_t.
+    fn diffuse(&self, timesteps: &TimestepSampler, batcher: &mut Batcher, step: u64) -> Diffused {
         let seed = self.spec.seed;
         let t_max = self.schedule.timesteps();
         let x0 = batcher.batch(step, &self.device); // [batch, c, h, w]
         let shape = x0.dims();
-        let mut t_rng = stream_at(seed, Stream::Timestep, step);
-        let ts: Vec<usize> = (0..shape[0])
-            .map(|_| t_rng.random_range(1..=t_max))
-            .collect();
+        let draw = timesteps.draw(
+            &mut stream_at(seed, Stream::Timestep, step),
+            shape[0],
+            t_max,
+        );
         let noise = normal_tensor(
             &mut stream_at(seed, Stream::Noise, step),
             shape,
@@ -163,22 +175,41 @@ impl<'a> TrainStep<'a> {
         // Dropout masks come from the backend's generator, reseeded from our stream each step.
         self.device
             .seed(stream_at(seed, Stream::Dropout, step).next_u64());
-        let coef = StepCoefficients::gather(self.schedule, &ts, &self.device);
+        let coef = StepCoefficients::gather(self.schedule, &draw.ts, &self.device);
         let x_t = coef.q_sample(x0.clone(), noise.clone());
-        (x0, x_t, noise, coef, ts)
+        Diffused {
+            x0,
+            x_t,
+            noise,
+            coef,
+            draw,
+        }
     }
+}
+
+/// One step's diffused batch: x_0, x_t = q_sample(x_0, ε) at the drawn t, and ε.
+struct Diffused {
+    x0: Tensor<4>,
+    x_t: Tensor<4>,
+    noise: Tensor<4>,
+    coef: StepCoefficients,
+    draw: TimestepDraw,
+}
+
+/// A per-example loss tensor's values on the host.
+fn per_example(loss: &Tensor<1>) -> Vec<f32> {
+    loss.clone()
+        .inner()
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap_or_default()
 }
 
 /// A logging step's extra metrics: the loss per quarter of 1..=T, and the two parts of a
 /// hybrid loss (or the bound term of a `vlb` loss) in bits/dim.
 fn logged_parts(terms: &LossTerms, ts: &[usize], t_max: usize) -> Vec<(String, f64)> {
-    let values = terms
-        .loss
-        .clone()
-        .inner()
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap_or_default();
+    let values = per_example(&terms.loss);
     let mut logged = Vec::new();
     for (q, value) in loss_by_quarter(ts, &values, t_max).into_iter().enumerate() {
         if let Some(v) = value {

@@ -77,6 +77,7 @@ impl Trainer<'_> {
             rng: "every stream is ChaCha8 addressed by (seed, purpose, step); see src/rng.rs"
                 .into(),
             last_loss: state.last_loss,
+            timestep_history: state.nets.timesteps.history().cloned(),
         };
         let weights = Weights {
             model: &state.nets.model,

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::DatasetName;
 use crate::device::DeviceName;
-use crate::diffusion::{LossKind, MeanKind, SamplerKind, ScheduleKind, VarianceKind};
+use crate::diffusion::{
+    LossKind, MeanKind, SamplerKind, ScheduleKind, TimestepSamplerKind, VarianceKind,
+};
 use crate::model::{Precision, UNetShape};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -143,6 +145,9 @@ pub struct TrainSpec {
     /// `fp32`, or `bf16` mixed precision (bf16 forward/backward, f32 weights, Adam and EMA;
     /// LibTorch devices only).
     pub precision: Precision,
+    /// How t is drawn per example: `uniform` (Algorithm 1) or `loss_aware` (Nichol &
+    /// Dhariwal's importance sampling of the bound, p_t ∝ √E[L_t²]).
+    pub timestep_sampler: TimestepSamplerKind,
 }
 
 impl Default for TrainSpec {
@@ -161,6 +166,7 @@ impl Default for TrainSpec {
             checkpoint_every: 5000,
             keep_checkpoints: 2,
             precision: Precision::Fp32,
+            timestep_sampler: TimestepSamplerKind::Uniform,
         }
     }
 }

@@ -44,9 +44,10 @@ fn spawn<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) -> Child 
         .unwrap()
 }
 
-fn start(spec: &Path, out: &Path) -> Child {
+/// Starts the run in the background; `extra` are more `--set` overrides.
+fn start(spec: &Path, out: &Path, extra: &[&str]) -> Child {
     let paths = [spec.as_os_str(), "--out".as_ref(), out.as_os_str()];
-    let overrides = OVERRIDES.iter().map(|a| a.as_ref());
+    let overrides = OVERRIDES.iter().chain(extra).map(|a| a.as_ref());
     spawn(
         std::iter::once("run".as_ref())
             .chain(paths)
@@ -72,13 +73,14 @@ fn wait_for_run(out: &Path) -> PathBuf {
     }
 }
 
-fn uninterrupted(spec: &Path, out: &Path) -> PathBuf {
+fn uninterrupted(spec: &Path, out: &Path, extra: &[&str]) -> PathBuf {
     let output = bin()
         .arg("run")
         .arg(spec)
         .arg("--out")
         .arg(out)
         .args(OVERRIDES)
+        .args(extra)
         .output()
         .unwrap();
     assert_success(&output);
@@ -150,10 +152,39 @@ fn assert_same_result(whole: &Path, other: &Path) {
 
 #[test]
 fn sigkill_at_random_moments_then_resume_ends_like_the_uninterrupted_run() {
+    kill_and_resume_like_the_uninterrupted_run(&[]);
+}
+
+#[test]
+fn the_loss_aware_t_sampler_resumes_from_its_history_in_the_checkpoint() {
+    // Ten timesteps, so every t has its ten losses early and importance sampling is what
+    // most of the run (and every kill after warm-up) exercises.
+    let extra = [
+        "--set",
+        "train.timestep_sampler=loss_aware",
+        "--set",
+        "diffusion.timesteps=10",
+    ];
+    let (_dir, whole) = kill_and_resume_like_the_uninterrupted_run(&extra);
+    let state: serde_json::Value = serde_json::from_slice(
+        &fs::read(whole.join("checkpoints/step_00000060/state.json")).unwrap(),
+    )
+    .unwrap();
+    let per_t = state["timestep_history"]["per_t"].as_array().unwrap();
+    assert_eq!(per_t.len(), 10);
+    assert!(
+        per_t.iter().all(|h| h.as_array().unwrap().len() == 10),
+        "every t has its ten losses by the end: {per_t:?}"
+    );
+}
+
+/// SIGKILLs the run at seeded moments, resumes it each time, and checks it ends exactly as
+/// the uninterrupted run (returned, with the folder that holds it) does.
+fn kill_and_resume_like_the_uninterrupted_run(extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let spec = spec(dir.path());
     let timer = Instant::now();
-    let whole = uninterrupted(&spec, &dir.path().join("whole"));
+    let whole = uninterrupted(&spec, &dir.path().join("whole"), extra);
 
     // Kill points, seeded: once the checkpoint of a drawn step exists, wait a drawn 0–25 ms
     // (so kills land mid-step, mid-checkpoint or mid-flush), then SIGKILL and resume.
@@ -165,7 +196,7 @@ fn sigkill_at_random_moments_then_resume_ends_like_the_uninterrupted_run() {
         .collect();
     targets.sort();
     let out = dir.path().join("killed");
-    let mut child = start(&spec, &out);
+    let mut child = start(&spec, &out, extra);
     let run = wait_for_run(&out);
     let mut kills = Vec::new();
     for target in targets {
@@ -196,16 +227,17 @@ fn sigkill_at_random_moments_then_resume_ends_like_the_uninterrupted_run() {
         timer.elapsed()
     );
     assert_same_result(&whole, &run);
+    (dir, whole)
 }
 
 #[test]
 fn ctrl_c_checkpoints_marks_interrupted_and_resumes_to_the_same_result() {
     let dir = tempfile::tempdir().unwrap();
     let spec = spec(dir.path());
-    let whole = uninterrupted(&spec, &dir.path().join("whole"));
+    let whole = uninterrupted(&spec, &dir.path().join("whole"), &[]);
 
     let out = dir.path().join("interrupted");
-    let mut child = start(&spec, &out);
+    let mut child = start(&spec, &out, &[]);
     let run = wait_for_run(&out);
     // Interrupt once the first steps are logged, between checkpoints if timing allows.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -246,7 +278,7 @@ fn a_second_process_on_the_same_run_is_refused_while_the_first_holds_it() {
     let dir = tempfile::tempdir().unwrap();
     let spec = spec(dir.path());
     let out = dir.path().join("busy");
-    let mut first = start(&spec, &out);
+    let mut first = start(&spec, &out, &[]);
     let run = wait_for_run(&out);
     let second = bin().args(["run", "--resume"]).arg(&run).output().unwrap();
     let still_running = first.try_wait().unwrap().is_none();

@@ -25,3 +25,4 @@ mod sample_cli;
 mod samplers;
 mod schedule_math;
 mod spec_loading;
+mod timestep_sampling;

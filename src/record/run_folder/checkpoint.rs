@@ -10,6 +10,7 @@ use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 use serde::{Deserialize, Serialize};
 
+use crate::diffusion::timestep_sampler::LossHistory;
 use crate::record::atomic::{sync_file, write_atomic};
 use crate::record::checksum::verify_manifest;
 use crate::record::error::RecordError;
@@ -29,6 +30,10 @@ pub struct CheckpointState {
     /// so (seed, step) is their whole state.
     pub rng: String,
     pub last_loss: Option<f64>,
+    /// The `loss_aware` t sampler's per-t losses (absent for `uniform`, and in checkpoints
+    /// written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestep_history: Option<LossHistory>,
 }
 
 fn folder_name(step: u64) -> String {
@@ -207,6 +212,7 @@ mod tests {
                 seed: 0,
                 rng: String::new(),
                 last_loss: None,
+                timestep_history: None,
             };
             let weights = Weights {
                 model: &model,
