@@ -23,9 +23,9 @@ use ddpm_exp::report::{ReportOptions, make_report};
 use ddpm_exp::run::eval_nll::eval_nll;
 use ddpm_exp::run::eval_quality::{check_sample_count, eval_quality, quality_table};
 use ddpm_exp::run::sample_export::{SampleRequest, export_samples};
-use ddpm_exp::run::sampling::SamplerChoice;
 use ddpm_exp::run::{Outcome, resume_run, start_run};
 use ddpm_exp::spec::Overrides;
+use ddpm_exp::spec::SamplerChoice;
 
 /// How a subcommand that ran to its end finished.
 enum Ended {

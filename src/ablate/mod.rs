@@ -162,7 +162,11 @@ fn write_summary(
     rows: &[summary::SummaryRow],
     started: std::time::Instant,
 ) -> Result<(String, PathBuf), Failure> {
-    let table = summary::markdown(rows);
+    let table = format!(
+        "## Table 2 (the paper's layout)\n\n{}\n## Runs\n\n{}",
+        summary::paper_table(rows),
+        summary::markdown(rows)
+    );
     let minutes = started.elapsed().as_secs_f64() / 60.0;
     let text = format!(
         "# Ablation summary\n\nprofile: {}, seeds: {seeds:?}, wall time of this invocation: {minutes:.1} min\n\n{table}",

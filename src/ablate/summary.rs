@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 
 use super::CellAction;
 use crate::record::RunFolder;
+use crate::report::aggregate::{cell_rows, run_values};
+use crate::report::collect::collect_runs;
+use crate::report::table2;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SummaryRow {
@@ -50,6 +53,18 @@ pub fn summarise(cell: &str, seed: u64, action: &CellAction, run_dir: Option<&Pa
             .map(|r| r.value);
     }
     row
+}
+
+/// The cells' runs as the paper's Table 2 (report::table2), read from their folders; a
+/// folder that cannot be read is left out of it (the runs table below names its status).
+pub fn paper_table(rows: &[SummaryRow]) -> String {
+    let dirs: Vec<PathBuf> = rows.iter().filter_map(|r| r.run_dir.clone()).collect();
+    let runs = match collect_runs(&dirs) {
+        Ok((runs, _broken)) => runs,
+        Err(e) => return format!("(no table: {e})\n"),
+    };
+    let values: Vec<_> = runs.iter().map(run_values).collect();
+    table2::markdown(&cell_rows(&values))
 }
 
 fn number(v: Option<f64>, digits: usize) -> String {

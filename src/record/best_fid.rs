@@ -1,7 +1,9 @@
 //! The lowest FID a run's samples reached during training, and the checkpoint that gave it:
 //! the paper reports its scores "at the lowest FID seen in training" (DESIGN.md §2).
 
-use super::eval_table::{EvalRow, SAMPLES_SPLIT};
+use super::eval_table::EvalRow;
+#[cfg(test)]
+use super::eval_table::SAMPLES_SPLIT;
 
 /// One network's best evaluation.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,22 +15,21 @@ pub struct BestFid {
     pub fid: f64,
 }
 
-/// Per network (in name order): the lowest samples-vs-train FID among the evaluations made with
-/// `images` samples (FID is biased by the sample count, so only equal counts compare); the
-/// earliest step wins a tie.
-pub fn best_fids(rows: &[EvalRow], images: usize) -> Vec<BestFid> {
+/// Per network (in name order): the lowest FID of the sample rows in `split` (the evaluations
+/// made during training, record::eval_table::in_training_split) among those made with `images`
+/// samples (FID is biased by the sample count, so only equal counts compare); the earliest
+/// step wins a tie.
+pub fn best_fids(rows: &[EvalRow], images: usize, split: &str) -> Vec<BestFid> {
     let scored_with = |step: u64| {
         rows.iter().any(|r| {
             r.step == step
-                && r.split == SAMPLES_SPLIT
+                && r.split == split
                 && r.name == "quality_images"
                 && r.value == images as f64
         })
     };
     let mut best: Vec<BestFid> = Vec::new();
-    let fids = rows
-        .iter()
-        .filter(|r| r.split == SAMPLES_SPLIT && r.t.is_none());
+    let fids = rows.iter().filter(|r| r.split == split && r.t.is_none());
     for row in fids {
         let Some(network) = row
             .name
@@ -87,7 +88,7 @@ mod tests {
         // The same checkpoint scored by another network, and held-out images scoring lower.
         rows.push(row(100, SAMPLES_SPLIT, "fid (inception-v3)", 30.0));
         rows.push(row(200, "test vs train", net, 0.5));
-        let best = best_fids(&rows, 64);
+        let best = best_fids(&rows, 64, SAMPLES_SPLIT);
         assert_eq!(
             best,
             vec![
@@ -103,7 +104,7 @@ mod tests {
                 },
             ]
         );
-        assert_eq!(best_fids(&rows, 8)[0].step, 400);
-        assert!(best_fids(&rows, 1000).is_empty());
+        assert_eq!(best_fids(&rows, 8, SAMPLES_SPLIT)[0].step, 400);
+        assert!(best_fids(&rows, 1000, SAMPLES_SPLIT).is_empty());
     }
 }

@@ -5,9 +5,11 @@
 use std::collections::BTreeMap;
 
 use super::collect::RunRecord;
+use super::paper_rows::PaperRow;
 use crate::record::best_fid::best_fids;
-use crate::record::eval_table::{EvalRow, YARDSTICK_SPLIT};
+use crate::record::eval_table::{EvalRow, YARDSTICK_SPLIT, in_training_split, other_sampler};
 use crate::record::meta::Status;
+use crate::spec::Experiment;
 
 /// The fraction of a run's last steps whose logged loss is averaged into "final loss"
 /// (one batch's loss is too noisy to compare cells by).
@@ -42,6 +44,11 @@ pub struct RunValues {
     pub steps_done: u64,
     /// Keyed by column: final_loss, nll_bpd, then any sample-quality score.
     pub values: BTreeMap<String, f64>,
+    /// The row of the paper's Table 2 the run's objective fills, if any.
+    pub paper_row: Option<PaperRow>,
+    /// How its sample-quality scores were drawn, for the table's note: "256 samples, ancestral,
+    /// 1000 steps; in training every 500 steps: ddim, 50 steps, η 0".
+    pub scoring: String,
 }
 
 /// Mean ± sample std (n − 1) of one column over a cell's finished runs.
@@ -99,13 +106,14 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
 
 /// Totals of the newest evaluated checkpoint (rows with no t), by name: scores, and what
 /// describes the evaluation (prior_bpd, nll_images). The held-out yardstick's rows are left
-/// out; of equal steps, the row written last wins.
+/// out, and so are samples drawn with another sampler than the run's own (in training, or
+/// by `eval --quality --sampler`); of equal steps, the row written last wins.
 pub fn newest_totals(eval: &[EvalRow]) -> BTreeMap<String, f64> {
     let mut newest: BTreeMap<String, (u64, f64)> = BTreeMap::new();
-    for row in eval
-        .iter()
-        .filter(|r| r.t.is_none() && r.split != YARDSTICK_SPLIT)
-    {
+    let counted = |r: &&EvalRow| {
+        r.t.is_none() && r.split != YARDSTICK_SPLIT && other_sampler(&r.split).is_none()
+    };
+    for row in eval.iter().filter(counted) {
         let entry = newest
             .entry(row.name.clone())
             .or_insert((row.step, row.value));
@@ -120,24 +128,28 @@ pub fn newest_totals(eval: &[EvalRow]) -> BTreeMap<String, f64> {
 /// unfinished run's numbers would compare unlike with like.
 pub fn run_values(run: &RunRecord) -> RunValues {
     let mut values = BTreeMap::new();
+    let mut scored_images = None;
     if run.meta.status == Status::Ok {
         if let Some(loss) = final_loss(run) {
             values.insert(FINAL_LOSS.to_string(), loss);
         }
         if let Some(eval) = &run.eval {
-            let scores = newest_totals(eval)
-                .into_iter()
-                .filter(|(name, _)| is_score(name));
-            values.extend(scores);
+            let totals = newest_totals(eval);
+            scored_images = totals.get("quality_images").map(|&n| n as usize);
+            values.extend(totals.into_iter().filter(|(name, _)| is_score(name)));
             // The paper's way: the lowest FID of the evaluations made during training.
-            for best in best_fids(eval, run.spec.eval.quality_samples) {
+            let split = in_training_split(&run.spec);
+            for best in best_fids(eval, run.spec.eval.quality_samples, &split) {
                 let net = &best.network;
                 values.insert(format!("{BEST_FID} ({net})"), best.fid);
                 values.insert(format!("{BEST_FID_STEP} ({net})"), best.step as f64);
             }
         }
     }
+    let d = &run.spec.diffusion;
     RunValues {
+        paper_row: PaperRow::of(d.mean, d.variance, d.loss),
+        scoring: scoring(&run.spec, scored_images),
         cell: run.cell().to_string(),
         run_id: run.run_id.clone(),
         seed: run.meta.seed,
@@ -146,6 +158,19 @@ pub fn run_values(run: &RunRecord) -> RunValues {
         steps_done: run.meta.steps_done,
         values,
     }
+}
+
+/// How a run of `spec` drew the `images` samples its newest scores come from (see
+/// [`RunValues::scoring`]).
+fn scoring(spec: &Experiment, images: Option<usize>) -> String {
+    let e = &spec.eval;
+    let images = images.unwrap_or(e.quality_samples);
+    let mut text = format!("{images} samples, {}", spec.sampler_label());
+    if e.quality_every > 0 {
+        let during = spec.in_training_sampling().sampler_label();
+        text += &format!("; in training every {} steps: {during}", e.quality_every);
+    }
+    text
 }
 
 /// Mean ± sample std of `values` (std only for two or more).

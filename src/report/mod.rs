@@ -8,9 +8,11 @@ pub mod error;
 pub mod html;
 pub mod image_figure;
 pub mod model_figures;
+pub mod paper_rows;
 pub mod plot;
 pub mod rate_distortion;
 mod sections;
+pub mod table2;
 pub mod tables;
 
 use std::path::{Path, PathBuf};

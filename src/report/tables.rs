@@ -97,7 +97,7 @@ pub fn markdown(rows: &[CellRow]) -> String {
     out
 }
 
-fn latex_escape(text: &str) -> String {
+pub fn latex_escape(text: &str) -> String {
     text.replace('\\', r"\textbackslash{}")
         .replace('_', r"\_")
         .replace('%', r"\%")

@@ -8,7 +8,7 @@ use std::path::Path;
 use burn::prelude::*;
 
 use super::eval_nll::{check_run_data, newest_ema};
-use super::sampling::{SamplerChoice, draw_samples_from};
+use super::sampling::{apply_choice, draw_samples_from};
 use crate::data::{self, Split};
 use crate::error::Failure;
 use crate::model::UNet;
@@ -18,9 +18,9 @@ use crate::quality::image_scores::{QualityScores, score_images};
 use crate::quality::inception_cache::load_inception;
 use crate::quality::scorer::Scorer;
 use crate::record::RunFolder;
-use crate::record::eval_table::{EvalRow, SAMPLES_SPLIT, YARDSTICK_SPLIT};
+use crate::record::eval_table::{EvalRow, YARDSTICK_SPLIT, samples_split};
 use crate::rng::{Stream, stream_at};
-use crate::spec::{Experiment, load_resolved};
+use crate::spec::{Experiment, SamplerChoice, load_resolved};
 
 /// The scores of one network.
 pub struct NetworkScores {
@@ -35,8 +35,7 @@ pub struct NetworkScores {
 /// What one quality evaluation found.
 pub struct QualityReport {
     pub step: u64,
-    /// The eval table's split of the samples' rows: `samples vs train` for the run's own
-    /// sampler, with the sampler in brackets for another (`eval --quality --sampler ddim`).
+    /// The eval table's split of the samples' rows (record::eval_table::samples_split).
     pub samples_split: String,
     pub networks: Vec<NetworkScores>,
 }
@@ -52,8 +51,6 @@ pub struct QualityEval {
     pub count: usize,
     /// The plain (non-autodiff) device the EMA weights live on.
     pub device: Device,
-    /// See [`QualityReport::samples_split`].
-    pub samples_split: String,
 }
 
 impl QualityEval {
@@ -79,19 +76,19 @@ impl QualityEval {
             held_out,
             count,
             device: device.clone(),
-            samples_split: SAMPLES_SPLIT.to_string(),
         })
     }
 
-    /// Scores `model` (the EMA weights at `step`) with `count` samples through every scorer
-    /// and records it in the run's eval table.
+    /// Scores `model` (the EMA weights at `step` of a run of `own`) with `count` samples drawn
+    /// as `sampling` says, through every scorer, and records it in the run's eval table.
     pub fn record(
         &self,
         model: &UNet,
-        spec: &Experiment,
+        (own, sampling): (&Experiment, &Experiment),
         folder: &RunFolder,
         step: u64,
     ) -> Result<QualityReport, Failure> {
+        let spec = sampling;
         let samples = quality_samples(model, spec, self.count, &self.device);
         let mut networks = Vec::new();
         for (scorer, held_out) in self.scorers.iter().zip(&self.held_out) {
@@ -104,7 +101,7 @@ impl QualityEval {
         }
         let report = QualityReport {
             step,
-            samples_split: self.samples_split.clone(),
+            samples_split: samples_split(own, sampling),
             networks,
         };
         folder.merge_eval(&quality_rows(&report))?;
@@ -195,17 +192,13 @@ pub fn eval_quality(
     choice: &SamplerChoice,
 ) -> Result<QualityReport, Failure> {
     let folder = RunFolder::open(run_dir)?;
-    let mut spec = load_resolved(&folder.spec_path())?;
-    let other_sampler = choice.apply(&mut spec)?;
+    let spec = load_resolved(&folder.spec_path())?;
+    let (sampling, _) = apply_choice(&spec, choice)?;
     let count = samples.unwrap_or(spec.eval.quality_samples);
     check_run_data(&folder, &spec)?;
     let (model, step, device) = newest_ema(&folder, &spec)?;
-    let mut eval = QualityEval::new(&spec, inception, count, &device)?;
-    if other_sampler {
-        let sampler = SamplerChoice::describe(&spec);
-        eval.samples_split = format!("{SAMPLES_SPLIT} [{sampler}]");
-    }
-    eval.record(&model, &spec, &folder, step)
+    let eval = QualityEval::new(&spec, inception, count, &device)?;
+    eval.record(&model, (&spec, &sampling), &folder, step)
 }
 
 /// The report as a small Markdown table for the terminal.

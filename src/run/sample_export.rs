@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use burn::prelude::Device;
 use serde::Serialize;
 
-use super::sampling::{SamplerChoice, draw_samples_from};
+use super::sampling::{apply_choice, draw_samples_from};
 use crate::error::Failure;
 use crate::model::UNet;
 use crate::record::RecordError;
@@ -16,7 +16,7 @@ use crate::record::RunFolder;
 use crate::record::atomic::write_atomic;
 use crate::record::image_export::{to_nhwc_bytes, write_npz, write_png_folder};
 use crate::rng::{Stream, stream};
-use crate::spec::{Experiment, load_resolved};
+use crate::spec::{Experiment, SamplerChoice, load_resolved};
 
 /// What to draw; `None` keeps the run's spec (its `sample` section, seed and eval batch size).
 pub struct SampleRequest {
@@ -90,9 +90,8 @@ pub fn export_samples(request: &SampleRequest) -> Result<SampleRecord, Failure> 
 
 /// The run's spec with the request's sampler settings, checked as the spec's own would be.
 fn sampling_spec(folder: &RunFolder, request: &SampleRequest) -> Result<Experiment, Failure> {
-    let mut spec = load_resolved(&folder.spec_path())?;
-    request.choice.apply(&mut spec)?;
-    Ok(spec)
+    let spec = load_resolved(&folder.spec_path())?;
+    Ok(apply_choice(&spec, &request.choice)?.0)
 }
 
 /// `count` samples, `batch` at a time from one continuing stream of `seed`.

@@ -3,13 +3,12 @@
 use burn::prelude::*;
 use rand_chacha::ChaCha8Rng;
 
-use crate::diffusion::{DiffusionSchedule, SamplerKind};
+use crate::diffusion::DiffusionSchedule;
 use crate::error::Failure;
 use crate::model::UNet;
 use crate::progress::Progress;
 use crate::rng::{Stream, stream};
-use crate::spec::Experiment;
-use crate::spec::validate::sampler_problem;
+use crate::spec::{Experiment, SamplerChoice};
 
 /// `count` samples as flattened [count, c, h, w] pixels in the model's output range.
 /// The sampling stream starts afresh for every call, so two runs that share a seed (or two
@@ -50,48 +49,22 @@ pub fn draw_samples_from(
     x0.into_data().try_to_vec::<f32>().expect("samples are f32")
 }
 
-/// A command's `--sampler`, `--steps`, `--eta`: `None` keeps the run's own `sample` settings.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SamplerChoice {
-    pub sampler: Option<SamplerKind>,
-    pub steps: Option<usize>,
-    pub eta: Option<f64>,
-}
-
-impl SamplerChoice {
-    /// Lays the choice over `spec.sample`, checked as the spec's own would be; says whether it
-    /// differs from the run's settings.
-    pub fn apply(&self, spec: &mut Experiment) -> Result<bool, Failure> {
-        let effective =
-            |spec: &Experiment| (spec.sample.sampler, spec.sample_steps(), spec.sample.eta);
-        let before = effective(spec);
-        let t_max = spec.diffusion.timesteps;
-        let s = &mut spec.sample;
-        s.sampler = self.sampler.unwrap_or(s.sampler);
-        s.steps = self.steps.or(s.steps);
-        // η belongs to DDIM: switching a DDIM run to ancestral leaves its η behind.
-        let kept_eta = if s.sampler == SamplerKind::Ancestral {
-            0.0
-        } else {
-            s.eta
-        };
-        s.eta = self.eta.unwrap_or(kept_eta);
-        if let Some((key, why)) = sampler_problem(s, t_max) {
-            let flag = key.trim_start_matches("sample.");
-            return Err(Failure::BadInput(format!(
-                "--{flag} (the run's {key}): {why}"
-            )));
+/// A command's `--sampler`, `--steps`, `--eta` over the run's `sample` settings: the spec to
+/// sample with, and whether it samples unlike the run's own (`--flag` named when it is bad).
+pub fn apply_choice(
+    spec: &Experiment,
+    choice: &SamplerChoice,
+) -> Result<(Experiment, bool), Failure> {
+    match spec.with_sampler(choice) {
+        Ok(sampling) => {
+            let unlike = spec.samples_unlike(&sampling);
+            Ok((sampling, unlike))
         }
-        Ok(effective(spec) != before)
-    }
-
-    /// How `spec` samples, for labels: "ddim, 50 steps, η 0".
-    pub fn describe(spec: &Experiment) -> String {
-        let steps = spec.sample_steps();
-        let kind = spec.sample.sampler.name();
-        match spec.sample.sampler {
-            SamplerKind::Ddim => format!("{kind}, {steps} steps, η {}", spec.sample.eta),
-            SamplerKind::Ancestral => format!("{kind}, {steps} steps"),
+        Err((key, why)) => {
+            let flag = key.trim_start_matches("sample.");
+            Err(Failure::BadInput(format!(
+                "--{flag} (the run's {key}): {why}"
+            )))
         }
     }
 }
@@ -99,6 +72,7 @@ impl SamplerChoice {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diffusion::SamplerKind;
 
     #[test]
     fn switching_a_ddim_run_to_ancestral_leaves_its_eta_behind() {
@@ -109,13 +83,14 @@ mod tests {
             sampler: Some(SamplerKind::Ancestral),
             ..SamplerChoice::default()
         };
-        assert_eq!(choice.apply(&mut spec).ok(), Some(true));
-        assert_eq!(spec.sample.eta, 0.0);
+        let (sampling, unlike) = apply_choice(&spec, &choice).unwrap();
+        assert!(unlike);
+        assert_eq!(sampling.sample.eta, 0.0);
         // Asked for explicitly, η with the ancestral sampler is still refused.
         let choice = SamplerChoice {
             eta: Some(0.5),
             ..choice
         };
-        assert!(choice.apply(&mut spec).is_err());
+        assert!(apply_choice(&spec, &choice).is_err());
     }
 }

@@ -239,13 +239,15 @@ fn finish(
         channels,
         side,
     )?;
+    // The last step's in-training score stands for the end's when it sampled the same way.
     let every = spec.eval.quality_every;
-    let scored_last_step = every > 0 && state.step % every == 0;
+    let scored_last_step =
+        every > 0 && state.step % every == 0 && !spec.samples_unlike(&spec.in_training_sampling());
     if let Some(quality) = quality
         && spec.eval.quality_at_end
         && !scored_last_step
     {
-        let report = quality.record(&state.nets.ema, spec, folder, state.step)?;
+        let report = quality.record(&state.nets.ema, (spec, spec), folder, state.step)?;
         eprintln!("{}", one_line_summary(&spec.name, &report));
     }
     if spec.eval.nll_at_end {

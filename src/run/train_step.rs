@@ -112,15 +112,7 @@ impl<'a> TrainStep<'a> {
         let terms = self
             .objective
             .loss_terms(out, x0, x_t, noise, &coef, &ts, t_max);
-        let loss = match &weights {
-            None => terms.loss.clone().mean(),
-            // Importance sampling: each example's loss times 1 / (T p_t).
-            Some(w) => {
-                let w: Vec<f32> = w.iter().map(|&w| w as f32).collect();
-                let w = Tensor::<1>::from_floats(w.as_slice(), &self.device);
-                (terms.loss.clone() * w).mean()
-            }
-        };
+        let loss = weighted_mean(&terms.loss, weights.as_deref(), &self.device);
         let mut result = StepResult {
             loss: loss.clone().into_scalar::<f64>(),
             grad_norm: None,
@@ -194,6 +186,18 @@ struct Diffused {
     noise: Tensor<4>,
     coef: StepCoefficients,
     draw: TimestepDraw,
+}
+
+/// The batch's loss: the plain mean, or with importance-sampled t each example's loss times
+/// its weight 1 / (T p_t).
+fn weighted_mean(loss: &Tensor<1>, weights: Option<&[f64]>, device: &Device) -> Tensor<1> {
+    match weights {
+        None => loss.clone().mean(),
+        Some(w) => {
+            let w: Vec<f32> = w.iter().map(|&w| w as f32).collect();
+            (loss.clone() * Tensor::<1>::from_floats(w.as_slice(), device)).mean()
+        }
+    }
 }
 
 /// A per-example loss tensor's values on the host.

@@ -11,6 +11,7 @@ use crate::error::Failure;
 use crate::interrupt;
 use crate::progress::Progress;
 use crate::record::best_fid::best_fids;
+use crate::record::eval_table::in_training_split;
 use crate::record::run_folder::checkpoint::{CheckpointState, Weights};
 use crate::record::{MetricRow, RecordError, RunFolder};
 use crate::spec::Experiment;
@@ -99,7 +100,8 @@ impl Trainer<'_> {
         let Some(rows) = self.folder.read_eval()? else {
             return Ok(Vec::new());
         };
-        let best = best_fids(&rows, self.spec().eval.quality_samples);
+        let split = in_training_split(self.spec());
+        let best = best_fids(&rows, self.spec().eval.quality_samples, &split);
         Ok(best.into_iter().map(|b| b.step).collect())
     }
 
@@ -183,7 +185,9 @@ impl Trainer<'_> {
             && every > 0
             && done % every == 0
         {
-            let report = quality.record(&state.nets.ema, self.spec(), self.folder, done)?;
+            let sampling = self.spec().in_training_sampling();
+            let specs = (self.spec(), &sampling);
+            let report = quality.record(&state.nets.ema, specs, self.folder, done)?;
             eprintln!("{}", one_line_summary(&self.spec().name, &report));
         }
         Ok(())

@@ -11,10 +11,11 @@ pub mod validate;
 pub use error::SpecError;
 pub use load::{ResolvedSpec, load, load_resolved};
 pub use overrides::Overrides;
-pub use schema::Experiment;
+pub use schema::{Experiment, SamplerChoice};
 
 use crate::diffusion::{
-    AncestralSampler, ChainSampler, DiffusionSchedule, Objective, Respaced, ScheduleParams,
+    AncestralSampler, ChainSampler, DiffusionSchedule, Objective, Respaced, SamplerKind,
+    ScheduleParams,
 };
 use crate::model::UNetConfig;
 
@@ -70,6 +71,47 @@ impl Experiment {
     /// The reverse steps `sample` asks for: `sample.steps`, or every one of the T.
     pub fn sample_steps(&self) -> usize {
         self.sample.steps.unwrap_or(self.diffusion.timesteps)
+    }
+
+    /// This spec with `choice` laid over its `sample` settings, checked as a spec's own are;
+    /// the `sample.*` key and why when the result is not a valid sampler.
+    pub fn with_sampler(&self, choice: &SamplerChoice) -> Result<Self, (&'static str, String)> {
+        let mut spec = self.clone();
+        let s = &mut spec.sample;
+        s.sampler = choice.sampler.unwrap_or(s.sampler);
+        s.steps = choice.steps.or(s.steps);
+        // η belongs to DDIM: switching a DDIM spec to ancestral leaves its η behind.
+        let kept_eta = match s.sampler {
+            SamplerKind::Ancestral => 0.0,
+            SamplerKind::Ddim => s.eta,
+        };
+        s.eta = choice.eta.unwrap_or(kept_eta);
+        match validate::sampler_problem(s, self.diffusion.timesteps) {
+            Some(problem) => Err(problem),
+            None => Ok(spec),
+        }
+    }
+
+    /// The spec the evaluations during training sample with (`eval.quality_sampler` over
+    /// `sample`; checked when the spec was loaded).
+    pub fn in_training_sampling(&self) -> Self {
+        self.with_sampler(&self.eval.quality_sampler)
+            .unwrap_or_else(|_| self.clone())
+    }
+
+    /// Whether `other` draws samples differently from this spec (sampler, steps or η).
+    pub fn samples_unlike(&self, other: &Self) -> bool {
+        let how = |e: &Self| (e.sample.sampler, e.sample_steps(), e.sample.eta);
+        how(self) != how(other)
+    }
+
+    /// How this spec samples, for labels: "ddim, 50 steps, η 0" or "ancestral, 1000 steps".
+    pub fn sampler_label(&self) -> String {
+        let (kind, steps) = (self.sample.sampler, self.sample_steps());
+        match kind {
+            SamplerKind::Ddim => format!("{}, {steps} steps, η {}", kind.name(), self.sample.eta),
+            SamplerKind::Ancestral => format!("{}, {steps} steps", kind.name()),
+        }
     }
 
     /// The UNet this spec builds, sized for its dataset and objective.

@@ -198,6 +198,19 @@ impl Default for SampleSpec {
     }
 }
 
+/// Sampler settings laid over `sample` (a command's `--sampler/--steps/--eta`, or
+/// `eval.quality_sampler`); `None` keeps `sample`'s.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SamplerChoice {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sampler: Option<SamplerKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eta: Option<f64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EvalSpec {
@@ -214,6 +227,10 @@ pub struct EvalSpec {
     pub quality_every: u64,
     /// Score the final EMA weights when training ends.
     pub quality_at_end: bool,
+    /// The sampler of the evaluations made during training (`quality_every`), laid over
+    /// `sample` key by key (unset keys keep `sample`'s): a fast one keeps scoring affordable.
+    /// The end-of-run score (`quality_at_end`) samples as `sample` says.
+    pub quality_sampler: SamplerChoice,
     /// pytorch-fid's Inception weights (`pt_inception-2015-12-05-6726825d.pth`): when set,
     /// every quality evaluation also gives Inception FID / IS / KID. Never downloaded.
     pub inception_weights: Option<std::path::PathBuf>,
@@ -228,6 +245,7 @@ impl Default for EvalSpec {
             quality_samples: 1000,
             quality_every: 0,
             quality_at_end: false,
+            quality_sampler: SamplerChoice::default(),
             inception_weights: None,
         }
     }

@@ -150,10 +150,14 @@ fn check_train(e: &Experiment, bad: &mut Bad) {
     }
 }
 
-/// `sample.sampler`, `sample.steps`, `sample.eta` (see [`sampler_problem`]).
+/// `sample.sampler`, `sample.steps`, `sample.eta` (see [`sampler_problem`]), then the same
+/// for `eval.quality_sampler` laid over them.
 fn check_sampler(e: &Experiment, bad: &mut Bad) {
     if let Some((key, why)) = sampler_problem(&e.sample, e.diffusion.timesteps) {
         bad(key, why);
+    } else if let Err((key, why)) = e.with_sampler(&e.eval.quality_sampler) {
+        let field = key.trim_start_matches("sample.");
+        bad(&format!("eval.quality_sampler.{field}"), why);
     }
 }
 

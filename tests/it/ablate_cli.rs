@@ -75,6 +75,30 @@ fn ablation_runs_every_cell_goes_past_divergence_and_skips_what_is_done() {
         assert_eq!(cols[5], "–", "a diverged cell has no NLL: {row}");
     }
 
+    // It opens with Table 2: the paper's rows, mean ± std over the seeds, "–" when diverged.
+    let paper_row = |cell: &str| -> Vec<String> {
+        let line = stdout
+            .lines()
+            .find(|l| l.split('|').nth(2).is_some_and(|c| c.trim() == cell))
+            .unwrap_or_else(|| panic!("no Table 2 row for {cell}: {stdout}"));
+        line.trim_matches('|')
+            .split('|')
+            .map(|c| c.trim().to_string())
+            .collect()
+    };
+    assert!(stdout.contains("## Table 2"), "{stdout}");
+    let learned = paper_row("eps_vlb_learned");
+    assert_eq!(learned[0], "L, learned diagonal Σ");
+    assert_eq!(learned[2], "0, 1");
+    assert!(
+        learned[5].contains(" ± "),
+        "NLL over two seeds: {learned:?}"
+    );
+    let mse = paper_row("mu_mse");
+    assert_eq!(mse[0], "‖μ̃ − μ̃_θ‖²");
+    assert_eq!(mse[5], "–");
+    assert!(mse[7].contains("diverged"), "{mse:?}");
+
     // The NLL in the summary is the one recorded in the run's eval table.
     let run = fs::read_dir(&out)
         .unwrap()

@@ -20,6 +20,7 @@ mod quality_eval;
 mod quality_math;
 mod report_cli;
 mod report_math;
+mod report_table2;
 mod report_tables;
 mod sample_cli;
 mod samplers;
