@@ -135,12 +135,14 @@ pub struct EvalArgs {
     #[arg(long, value_name = "WEIGHTS.pth", requires = "quality")]
     pub inception: Option<PathBuf>,
     /// Sample the quality samples with ancestral or ddim (default: the run's `sample.sampler`);
-    /// other settings than the run's are recorded under their own split.
-    #[arg(long, value_enum, requires = "quality")]
-    pub sampler: Option<SamplerArg>,
-    /// Reverse steps for the quality samples (default: the run's `sample.steps`, else T).
-    #[arg(long, requires = "quality")]
-    pub steps: Option<usize>,
+    /// other settings than the run's are recorded under their own split. A list
+    /// (`ancestral,ddim`) evaluates each, with every `--steps`.
+    #[arg(long, value_enum, requires = "quality", value_delimiter = ',')]
+    pub sampler: Vec<SamplerArg>,
+    /// Reverse steps for the quality samples (default: the run's `sample.steps`, else T); a
+    /// list (`10,20,50,100,1000`) evaluates each: the report draws FID against steps.
+    #[arg(long, requires = "quality", value_delimiter = ',')]
+    pub steps: Vec<usize>,
     /// DDIM's η for the quality samples.
     #[arg(long, requires = "quality")]
     pub eta: Option<f64>,
@@ -175,7 +177,7 @@ pub struct SampleArgs {
 }
 
 /// `--sampler`'s values.
-#[derive(Clone, Copy, clap::ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SamplerArg {
     Ancestral,
     Ddim,

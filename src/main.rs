@@ -154,14 +154,28 @@ fn eval(args: EvalArgs) -> Result<Ended, Failure> {
         );
     }
     if args.quality {
-        let choice = sampler_choice(args.sampler, args.steps, args.eta);
-        let r = eval_quality(
-            &args.run_dir,
-            args.samples,
-            args.inception.as_deref(),
-            &choice,
-        )?;
-        println!("{}", quality_table(&r));
+        // Every --sampler with every --steps; an empty list keeps the run's own setting.
+        let samplers: Vec<Option<SamplerArg>> = match args.sampler.is_empty() {
+            true => vec![None],
+            false => args.sampler.iter().copied().map(Some).collect(),
+        };
+        let steps: Vec<Option<usize>> = match args.steps.is_empty() {
+            true => vec![None],
+            false => args.steps.iter().copied().map(Some).collect(),
+        };
+        let choices: Vec<SamplerChoice> = samplers
+            .iter()
+            .flat_map(|&s| {
+                // --eta is DDIM's: an ancestral entry of the sweep leaves it out.
+                let eta = args.eta.filter(|_| s != Some(SamplerArg::Ancestral));
+                steps.iter().map(move |&k| sampler_choice(s, k, eta))
+            })
+            .collect();
+        let inception = args.inception.as_deref();
+        let reports = eval_quality(&args.run_dir, args.samples, inception, &choices)?;
+        for r in &reports {
+            println!("{}", quality_table(r));
+        }
     }
     Ok(Ended::Ok)
 }

@@ -68,18 +68,25 @@ impl Respaced {
     }
 }
 
-/// `steps` timesteps evenly spread over 1..=`t_max`, first 1 and last `t_max`, rounded half to
-/// even as improved-diffusion's `space_timesteps` rounds (Python's `round`), so both keep the
-/// same steps.
+/// `steps` timesteps evenly spread over 1..=`t_max`, first 1 and last `t_max`: the steps
+/// improved-diffusion's `space_timesteps` keeps (its index + 1), rounded half to even as
+/// Python's `round`. One step is t = T here (their one step is t = 1, which starts the chain
+/// at the wrong end).
 pub fn even_timesteps(t_max: usize, steps: usize) -> Vec<usize> {
     let steps = steps.clamp(1, t_max);
     if steps == 1 {
         return vec![t_max];
     }
+    // Positions by repeated addition, as `space_timesteps` forms them: i·stride rounds
+    // differently at exact ties (499.5 there is 499.4999…).
     let stride = (t_max - 1) as f64 / (steps - 1) as f64;
-    (0..steps)
-        .map(|i| 1 + (i as f64 * stride).round_ties_even() as usize)
-        .collect()
+    let mut position = 0.0f64;
+    let mut kept = Vec::with_capacity(steps);
+    for _ in 0..steps {
+        kept.push(1 + position.round_ties_even() as usize);
+        position += stride;
+    }
+    kept
 }
 
 #[cfg(test)]
@@ -96,6 +103,17 @@ mod tests {
             max_beta: 0.999,
         };
         DiffusionSchedule::new(&params, t)
+    }
+
+    #[test]
+    fn the_kept_steps_are_improved_diffusions() {
+        // space_timesteps(1000, [21]): stride 999/20 = 49.95 added up; the tenth position is
+        // 499.4999… (not 499.5), index 499, so t = 500.
+        let kept = even_timesteps(1000, 21);
+        assert_eq!(kept[10], 500);
+        assert_eq!(&kept[..3], [1, 51, 101]);
+        assert_eq!(kept[20], 1000);
+        assert_eq!(even_timesteps(10, 4), [1, 4, 7, 10]);
     }
 
     #[test]

@@ -175,8 +175,10 @@ impl ChainSampler {
     /// - a μ-predicting network gives the full chain's posterior mean μ̃(x_t, x_0): it is
     ///   turned into the x̂_0 it implies (Eq. 7 inverted), and the step is taken as for x_0;
     /// - the paper's learned log σ² is a one-step variance: it is restated as its place
-    ///   between the full chain's log β̃_t and log β_t, and that fraction is laid on the
-    ///   respaced step's own bounds, as Nichol & Dhariwal's `learned_range` output is.
+    ///   between the full chain's log β̃_t and log β_t (clamped to them), and that fraction is
+    ///   laid on the respaced step's own bounds, as Nichol & Dhariwal's `learned_range` output
+    ///   is. (improved-diffusion uses a `learned` log σ² as is on respaced steps; this
+    ///   restatement is ours.)
     fn step_output(&self, out: Tensor<4>, x_t: &Tensor<4>, t: usize) -> (Tensor<4>, Objective) {
         let restate_mean = self.objective.mean == MeanKind::Mu;
         let restate_variance = self.objective.variance == VarianceKind::Learned;
@@ -200,8 +202,11 @@ impl ChainSampler {
             objective.variance = VarianceKind::LearnedRange;
             let low = coef.posterior_log_variance_clipped.clone();
             let range = coef.log_beta.clone() - low.clone();
-            // v' = 2·frac − 1, frac = (log σ² − log β̃_t) / (log β_t − log β̃_t).
-            ((v - low) / range).mul_scalar(2.0).sub_scalar(1.0)
+            // v' = 2·frac − 1, frac = (log σ² − log β̃_t) / (log β_t − log β̃_t), clamped to
+            // [0, 1]: late in the chain the two bounds lie a few float steps apart, and a
+            // fraction far outside them would throw the wider respaced variance to 0 or ∞.
+            let frac = ((v - low) / range).clamp(0.0, 1.0);
+            frac.mul_scalar(2.0).sub_scalar(1.0)
         });
         let out = match var_out {
             Some(var_out) => Tensor::cat(vec![mean_out, var_out], 1),

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use zip::write::SimpleFileOptions;
 
-use super::atomic::{replace_with, write_atomic};
+use super::atomic::{replace_with, sync_dir};
 use super::error::RecordError;
 
 /// Images [n, c, h, w] in [−1, 1] as 8-bit N×H×W×C, each value rounded to its nearest level.
@@ -58,7 +58,8 @@ pub fn write_npz(path: &Path, bytes: &[u8], shape: [usize; 4]) -> Result<(), Rec
     .map_err(|e| RecordError::unwritable(path, format!("cannot write npz: {e}")))
 }
 
-/// Writes each image as `dir/NNNNNN.png` (grey for one channel, RGB for three).
+/// Writes each image as `dir/NNNNNN.png` (grey for one channel, RGB for three) into a folder
+/// the caller renames into place when it is complete.
 pub fn write_png_folder(dir: &Path, bytes: &[u8], shape: [usize; 4]) -> Result<(), RecordError> {
     let [_, h, w, c] = shape;
     let unwritable = |path: &Path, e: &dyn std::fmt::Display| {
@@ -81,9 +82,16 @@ pub fn write_png_folder(dir: &Path, bytes: &[u8], shape: [usize; 4]) -> Result<(
             colour,
         )
         .map_err(|e| unwritable(&path, &e))?;
-        write_atomic(&path, &png).map_err(|e| unwritable(&path, &e))?;
+        // The folder is a partial one, renamed into place whole: each file needs its data on
+        // disk, not a rename of its own.
+        let write = || -> std::io::Result<()> {
+            let mut file = std::fs::File::create(&path)?;
+            file.write_all(&png)?;
+            file.sync_all()
+        };
+        write().map_err(|e| unwritable(&path, &e))?;
     }
-    Ok(())
+    sync_dir(dir).map_err(|e| unwritable(dir, &e))
 }
 
 #[cfg(test)]

@@ -24,7 +24,12 @@ pub const BEST_FID: &str = "best_fid";
 pub const BEST_FID_STEP: &str = "best_fid_step";
 
 /// Eval totals that are not scores to compare (they describe the evaluation itself).
-const NOT_A_SCORE: [&str; 3] = ["prior_bpd", "nll_images", "quality_images"];
+const NOT_A_SCORE: [&str; 4] = [
+    "prior_bpd",
+    "nll_images",
+    "quality_images",
+    "sampling_seconds",
+];
 /// Eval rows that describe a score rather than being one: its spread over IS splits and KID
 /// subsets, and the feature network's accuracy (names carry the network: "kid_std (…)").
 const DESCRIBES_A_SCORE: [&str; 3] = ["is_std (", "kid_std (", "accuracy ("];

@@ -5,6 +5,7 @@
 pub mod aggregate;
 pub mod collect;
 pub mod error;
+pub mod fid_steps;
 pub mod html;
 pub mod image_figure;
 pub mod model_figures;
@@ -22,8 +23,8 @@ use collect::{BrokenRun, RunRecord, collect_runs};
 use html::{Block, Section};
 use model_figures::ModelFigureSettings;
 use sections::{
-    curves_section, model_section, notes_section, rate_distortion_section, schedules_section,
-    tables_section,
+    curves_section, fid_steps_section, model_section, notes_section, rate_distortion_section,
+    schedules_section, tables_section,
 };
 
 pub use error::ReportError;
@@ -117,6 +118,7 @@ pub fn make_report(
     curves_section(&mut report, &readable, options.smoothing, &figures);
     schedules_section(&mut report, &readable, &figures);
     rate_distortion_section(&mut report, &readable, &figures);
+    fid_steps_section(&mut report, &readable, &figures);
     if let Some(settings) = options.model_figures {
         model_section(&mut report, &readable, settings, &figures);
     }

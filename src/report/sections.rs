@@ -8,10 +8,12 @@ use std::path::Path;
 use super::ReportError;
 use super::aggregate::{CellRow, RunValues, metric_band, per_t_terms};
 use super::collect::{BrokenRun, RunRecord};
+use super::fid_steps::{self, fid_by_steps, fid_network};
 use super::html::{Block, Section};
 use super::model_figures::{ModelFigureSettings, draw_run_figures};
 use super::plot::canvas::save_figure;
 use super::plot::curves::{CurveFigure, CurveSeries};
+use super::plot::fid_steps::{FidSeries, FidStepsFigure};
 use super::plot::rate_distortion::RateDistortionFigure;
 use super::plot::schedule::ScheduleFigure;
 use super::rate_distortion::rate_distortion;
@@ -252,6 +254,81 @@ pub(super) fn rate_distortion_section(report: &mut Assembly, runs: &[RunRecord],
         "Distortion and rate against reverse steps; distortion against rate",
     );
     report.sections.push(section);
+}
+
+/// FID against sampling steps per cell, ancestral and DDIM, from the recorded evaluations;
+/// a note saying how to record them when no cell has two step counts yet.
+pub(super) fn fid_steps_section(report: &mut Assembly, runs: &[RunRecord], figures: &Path) {
+    let Some(net) = fid_network(runs) else { return };
+    let series = fid_by_steps(runs, &net);
+    let mut cells: Vec<&str> = series.iter().map(|s| s.cell.as_str()).collect();
+    cells.dedup();
+    let lines: Vec<FidSeries> = series
+        .iter()
+        .filter(|s| s.points.len() > 1)
+        .map(|s| FidSeries {
+            label: format!("{} · {}", s.cell, s.sampler),
+            points: s.points.iter().map(|p| (p.steps as f64, p.fid)).collect(),
+            dashed: s.sampler.starts_with("ddim"),
+            colour: cells.iter().position(|c| *c == s.cell).unwrap_or(0),
+        })
+        .collect();
+    if lines.is_empty() {
+        report.notes.push(format!(
+            "FID against sampling steps: no cell has FIDs at two step counts yet; \
+             `ddpm-exp eval RUN --quality --sampler ancestral,ddim --steps 10,20,50,100,1000` records them"
+        ));
+        return;
+    }
+    let table = fid_steps::markdown(&series);
+    let text = format!(
+        "FID ({net}) of the final EMA weights' samples against the number of sampling steps, mean over a cell's seeds; \
+         solid: ancestral (respaced), dashed: DDIM. Each entry: FID (seconds to draw the samples)."
+    );
+    report.markdown.push_str(&format!(
+        "## FID against sampling steps\n\n{text}\n\n{table}\n"
+    ));
+    let mut section = Section {
+        title: "FID against sampling steps".into(),
+        blocks: vec![Block::Text(text), Block::Html(markdown_table_html(&table))],
+    };
+    let figure = FidStepsFigure {
+        title: "FID against sampling steps".into(),
+        y_label: format!("FID ({net})"),
+        series: lines,
+    };
+    let result = save_figure(&figure, &figures.join("fid_steps"));
+    report.figure(
+        &mut section,
+        result,
+        "FID against sampling steps, ancestral and DDIM",
+    );
+    report.sections.push(section);
+}
+
+/// A simple Markdown table (header, rule, rows) as an HTML table.
+fn markdown_table_html(md: &str) -> String {
+    let cells = |line: &str| -> Vec<String> {
+        line.trim_matches('|')
+            .split('|')
+            .map(|c| tables::html_escape(c.trim()))
+            .collect()
+    };
+    let mut lines = md.lines().filter(|l| l.starts_with('|'));
+    let mut out = String::from("<table>\n<thead><tr>");
+    for h in lines.next().map(cells).unwrap_or_default() {
+        out.push_str(&format!("<th>{h}</th>"));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for line in lines.skip(1) {
+        out.push_str("<tr>");
+        for c in cells(line) {
+            out.push_str(&format!("<td>{c}</td>"));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+    out
 }
 
 pub(super) fn model_section(

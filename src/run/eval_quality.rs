@@ -18,7 +18,7 @@ use crate::quality::image_scores::{QualityScores, score_images};
 use crate::quality::inception_cache::load_inception;
 use crate::quality::scorer::Scorer;
 use crate::record::RunFolder;
-use crate::record::eval_table::{EvalRow, YARDSTICK_SPLIT, samples_split};
+use crate::record::eval_table::{EvalRow, YARDSTICK_SPLIT, other_sampler, samples_split};
 use crate::rng::{Stream, stream_at};
 use crate::spec::{Experiment, SamplerChoice, load_resolved};
 
@@ -37,6 +37,8 @@ pub struct QualityReport {
     pub step: u64,
     /// The eval table's split of the samples' rows (record::eval_table::samples_split).
     pub samples_split: String,
+    /// Wall time of drawing the samples (not of scoring them).
+    pub sampling_seconds: f64,
     pub networks: Vec<NetworkScores>,
 }
 
@@ -89,7 +91,9 @@ impl QualityEval {
         step: u64,
     ) -> Result<QualityReport, Failure> {
         let spec = sampling;
+        let started = std::time::Instant::now();
         let samples = quality_samples(model, spec, self.count, &self.device);
+        let sampling_seconds = started.elapsed().as_secs_f64();
         let mut networks = Vec::new();
         for (scorer, held_out) in self.scorers.iter().zip(&self.held_out) {
             networks.push(NetworkScores {
@@ -102,6 +106,7 @@ impl QualityEval {
         let report = QualityReport {
             step,
             samples_split: samples_split(own, sampling),
+            sampling_seconds,
             networks,
         };
         folder.merge_eval(&quality_rows(&report))?;
@@ -172,6 +177,12 @@ pub fn quality_rows(report: &QualityReport) -> Vec<EvalRow> {
             rows.push(row("test", format!("accuracy ({net})"), accuracy));
         }
     }
+    let seconds = report.sampling_seconds;
+    rows.push(row(
+        &report.samples_split,
+        "sampling_seconds".into(),
+        seconds,
+    ));
     rows
 }
 
@@ -184,28 +195,34 @@ pub fn check_sample_count(samples: Option<usize>) -> Result<(), Failure> {
 }
 
 /// `ddpm-exp eval RUN_DIR --quality [--samples N] [--inception WEIGHTS]` on the newest
-/// checkpoint's EMA weights.
+/// checkpoint's EMA weights, once per sampler choice (all checked before any is drawn).
 pub fn eval_quality(
     run_dir: &Path,
     samples: Option<usize>,
     inception: Option<&Path>,
-    choice: &SamplerChoice,
-) -> Result<QualityReport, Failure> {
+    choices: &[SamplerChoice],
+) -> Result<Vec<QualityReport>, Failure> {
     let folder = RunFolder::open(run_dir)?;
     let spec = load_resolved(&folder.spec_path())?;
-    let (sampling, _) = apply_choice(&spec, choice)?;
+    let samplings: Vec<Experiment> = choices
+        .iter()
+        .map(|choice| Ok(apply_choice(&spec, choice)?.0))
+        .collect::<Result<_, Failure>>()?;
     let count = samples.unwrap_or(spec.eval.quality_samples);
     check_run_data(&folder, &spec)?;
     let (model, step, device) = newest_ema(&folder, &spec)?;
     let eval = QualityEval::new(&spec, inception, count, &device)?;
-    eval.record(&model, (&spec, &sampling), &folder, step)
+    samplings
+        .iter()
+        .map(|sampling| eval.record(&model, (&spec, sampling), &folder, step))
+        .collect()
 }
 
 /// The report as a small Markdown table for the terminal.
 pub fn quality_table(r: &QualityReport) -> String {
     let mut out = format!(
-        "step {}, {}\n\n| network | images | n | FID | IS | KID |\n|---|---|---|---|---|---|\n",
-        r.step, r.samples_split
+        "step {}, {} ({:.1} s to sample)\n\n| network | images | n | FID | IS | KID |\n|---|---|---|---|---|---|\n",
+        r.step, r.samples_split, r.sampling_seconds
     );
     for scores in &r.networks {
         let net = match scores.accuracy {
@@ -239,8 +256,9 @@ pub fn one_line_summary(name: &str, r: &QualityReport) -> String {
         })
         .collect();
     let n = r.networks.first().map_or(0, |n| n.samples.images);
+    let sampler = other_sampler(&r.samples_split).map_or(String::new(), |l| format!(" [{l}]"));
     format!(
-        "{name}: step {}: {} on {n} samples",
+        "{name}: step {}{sampler}: {} on {n} samples",
         r.step,
         parts.join("; ")
     )

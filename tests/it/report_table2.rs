@@ -170,18 +170,22 @@ fn line_of(table: &str, needle: &str) -> usize {
         .unwrap_or_else(|| panic!("no `{needle}` in\n{table}"))
 }
 
+fn report(results: &Path, out: &Path) -> ddpm_exp::report::ReportOutcome {
+    let options = ReportOptions {
+        out: out.to_path_buf(),
+        smoothing: 0.9,
+        model_figures: None,
+    };
+    make_report(&[results.to_path_buf()], &options).unwrap()
+}
+
 #[test]
 fn the_main_table_is_table_2_row_for_row_with_the_papers_figures_beside() {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("results");
     cells(&results);
     let out = dir.path().join("report");
-    let options = ReportOptions {
-        out: out.clone(),
-        smoothing: 0.9,
-        model_figures: None,
-    };
-    make_report(std::slice::from_ref(&results), &options).unwrap();
+    report(&results, &out);
     let table = fs::read_to_string(out.join("table2.md")).unwrap();
 
     // The paper's order: μ̃ rows, then ε rows (learned, fixed, MSE), then cells it lacks.
@@ -231,4 +235,120 @@ fn the_main_table_is_table_2_row_for_row_with_the_papers_figures_beside() {
     assert!(html.contains("<th colspan=\"11\">μ̃ prediction (baseline)</th>"));
     let report = fs::read_to_string(out.join("report.md")).unwrap();
     assert!(line_of(&report, "## Table 2") < line_of(&report, "## All columns"));
+}
+
+/// A sweep as `eval --quality --sampler ancestral,ddim --steps 10,40` records it at the final
+/// checkpoint (FIDs given per sampler and steps), plus rows drawn with another sample count.
+fn add_sweep(results: &Path, cell: &str, seed: u64, fids: [(SamplerKind, usize, f64); 4]) {
+    let run_id = format!("{cell}_seed{seed}_20261201-000000");
+    let dir = results.join(&run_id);
+    let own = ddpm_exp::spec::load_resolved(&dir.join("spec.yaml")).unwrap();
+    let mut rows = Vec::new();
+    for (sampler, steps, fid) in fids {
+        let choice = SamplerChoice {
+            sampler: Some(sampler),
+            steps: Some(steps),
+            eta: None,
+        };
+        let sampling = own.with_sampler(&choice).unwrap();
+        let split = ddpm_exp::record::eval_table::samples_split(&own, &sampling);
+        rows.push(row(STEPS, &split, &format!("fid ({NET})"), fid));
+        rows.push(row(STEPS, &split, "quality_images", 128.0));
+        rows.push(row(STEPS, &split, "sampling_seconds", steps as f64 / 10.0));
+    }
+    // Scored with 16 samples: not comparable, so not drawn.
+    rows.push(row(
+        STEPS,
+        "samples vs train [ddim, 20 steps, η 0]",
+        &format!("fid ({NET})"),
+        99.0,
+    ));
+    rows.push(row(
+        STEPS,
+        "samples vs train [ddim, 20 steps, η 0]",
+        "quality_images",
+        16.0,
+    ));
+    merge_eval(&RunFolder::at(&dir).eval_path(), &run_id, &rows).unwrap();
+}
+
+#[test]
+fn fid_against_sampling_steps_is_drawn_from_the_recorded_sweeps() {
+    use SamplerKind::{Ancestral, Ddim};
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    cells(&results);
+    add_sweep(
+        &results,
+        "eps_simple",
+        0,
+        [
+            (Ancestral, 10, 30.0),
+            (Ancestral, 40, 6.0),
+            (Ddim, 10, 9.0),
+            (Ddim, 40, 5.0),
+        ],
+    );
+    add_sweep(
+        &results,
+        "eps_simple",
+        1,
+        [
+            (Ancestral, 10, 20.0),
+            (Ancestral, 40, 4.0),
+            (Ddim, 10, 7.0),
+            (Ddim, 40, 3.0),
+        ],
+    );
+    let out = dir.path().join("report");
+    let outcome = report(&results, &out);
+    // (These runs have no metrics: only the loss curves are missing.)
+    let about_fid = |n: &&String| n.contains("FID");
+    assert!(
+        !outcome.notes.iter().any(|n| about_fid(&n)),
+        "{:?}",
+        outcome.notes
+    );
+    for ext in ["png", "svg"] {
+        assert!(out.join(format!("figures/fid_steps.{ext}")).is_file());
+    }
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    let line = |sampler: &str| {
+        md.lines()
+            .find(|l| l.starts_with(&format!("| eps_simple | {sampler} |")))
+            .unwrap_or_else(|| panic!("no {sampler} row in\n{md}"))
+            .to_string()
+    };
+    // Mean over the two seeds, with the seconds their rows give; the run's own sampler
+    // (ancestral, all T = 50 steps: FIDs 3 and 4, no seconds recorded) joins its line. The
+    // sweep's DDIM 10 steps is the in-training sampler too: written last, its rows count.
+    let ancestral = line("ancestral");
+    assert!(ancestral.contains("| 25.00 (1 s) |"), "{ancestral}");
+    assert!(ancestral.contains("| 3.50 |"), "{ancestral}");
+    assert!(ancestral.contains("| 5.00 (4 s) |"), "{ancestral}");
+    let ddim = line("ddim, η 0");
+    assert!(
+        ddim.contains("| 8.00 (1 s) |") && ddim.contains("| 4.00 (4 s) |"),
+        "{ddim}"
+    );
+    assert!(
+        !md.contains("99.00"),
+        "a 16-sample FID is not compared with 128-sample ones"
+    );
+}
+
+#[test]
+fn without_a_sweep_the_report_says_how_to_record_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    cells(&results);
+    let outcome = report(&results, &dir.path().join("report"));
+    assert!(
+        outcome
+            .notes
+            .iter()
+            .any(|n| n.contains("--steps 10,20,50,100,1000")),
+        "{:?}",
+        outcome.notes
+    );
 }

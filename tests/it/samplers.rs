@@ -237,4 +237,17 @@ fn a_learned_one_step_variance_is_restated_on_the_respaced_step() {
     let expected = values(fixed.sample(SHAPE, &device, &mut rng, fake_model, |_| {}));
     let worst = max_abs_diff(&got, &expected);
     assert!(worst < 1e-4, "off by {worst} from σ² = β'_k");
+
+    // Far above the range (late in the chain its bounds are a few float steps apart): the
+    // fraction is clamped to the top, not blown up into an infinite variance.
+    let above_model = |x: Tensor<4>, t: usize| {
+        let coef = StepCoefficients::gather(&schedule, &vec![t; SHAPE[0]], &x.device());
+        let log_var = coef.log_beta.clone().add_scalar(5.0).expand(x.shape());
+        Tensor::cat(vec![fake_model(x, t), log_var], 1)
+    };
+    let mut rng = stream(5, Stream::Sampling);
+    let above = values(learned.sample(SHAPE, &device, &mut rng, above_model, |_| {}));
+    assert!(above.iter().all(|v| v.is_finite()));
+    let worst = max_abs_diff(&above, &expected);
+    assert!(worst < 1e-4, "off by {worst} from the top of the range");
 }

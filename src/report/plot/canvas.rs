@@ -120,8 +120,18 @@ pub type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Ranged
 pub fn chart_over<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
     points: impl Iterator<Item = (f64, f64)>,
-    (x_desc, y_desc): (&str, &str),
+    descs: (&str, &str),
     format_y: &dyn Fn(&f64) -> String,
+) -> Result<Chart<'a, DB>, ReportError> {
+    chart_with_labels(area, points, descs, (&|x| short_number(*x), format_y))
+}
+
+/// [`chart_over`] with the x axis's labels formatted too (a log axis shows its powers).
+pub fn chart_with_labels<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    points: impl Iterator<Item = (f64, f64)>,
+    (x_desc, y_desc): (&str, &str),
+    (format_x, format_y): (&dyn Fn(&f64) -> String, &dyn Fn(&f64) -> String),
 ) -> Result<Chart<'a, DB>, ReportError> {
     let (mut x0, mut x1, mut y0, mut y1) = (
         f64::INFINITY,
@@ -149,7 +159,7 @@ pub fn chart_over<'a, DB: DrawingBackend>(
         .label_style(text(12))
         .axis_desc_style(text(14))
         .x_labels(7)
-        .x_label_formatter(&|x| short_number(*x))
+        .x_label_formatter(format_x)
         .y_label_formatter(format_y)
         .light_line_style(RGBColor(238, 238, 238))
         .draw()

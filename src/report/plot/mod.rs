@@ -2,5 +2,6 @@
 
 pub mod canvas;
 pub mod curves;
+pub mod fid_steps;
 pub mod rate_distortion;
 pub mod schedule;
