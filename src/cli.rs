@@ -33,6 +33,38 @@ pub enum Command {
     Schedule(ScheduleArgs),
     /// Draw samples of a run's EMA weights into an .npz (uint8 N×H×W×C) or a folder of PNGs.
     Sample(SampleArgs),
+    /// Datasets: `data export` writes a split as the harness reads it, for external tools.
+    #[command(subcommand)]
+    Data(DataCommand),
+}
+
+#[derive(clap::Subcommand)]
+pub enum DataCommand {
+    /// Write a dataset split as an .npz (uint8 N×H×W×C) or a folder of PNGs: exactly the
+    /// 8-bit images training and FID statistics use (e.g. pytorch-fid's reference folder).
+    Export(DataExportArgs),
+}
+
+#[derive(Args)]
+pub struct DataExportArgs {
+    /// digits, mnist, fashion_mnist or cifar10.
+    pub dataset: String,
+    /// train or test.
+    #[arg(long, value_enum, default_value = "train")]
+    pub split: SplitArg,
+    /// The dataset's folder (default: where a spec would look; digits are embedded).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// `X.npz` or a folder for PNGs; never overwritten.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `--split`'s values.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SplitArg {
+    Train,
+    Test,
 }
 
 #[derive(Args)]
@@ -154,8 +186,13 @@ pub struct SampleArgs {
     /// `X.npz` (numpy, key arr_0) or a folder for PNGs; never overwritten.
     #[arg(long)]
     pub out: PathBuf,
-    #[arg(long, default_value_t = 64)]
-    pub count: usize,
+    /// Images to draw (default 64; with --quality-samples, the run's `eval.quality_samples`).
+    #[arg(long)]
+    pub count: Option<usize>,
+    /// The very samples `eval --quality` scores (its seeded stream, the run's eval batch size,
+    /// rounded to 8-bit levels), so an external FID tool can check ddpm-exp's own numbers.
+    #[arg(long, conflicts_with_all = ["seed", "batch"])]
+    pub quality_samples: bool,
     /// ancestral or ddim (default: the run's `sample.sampler`).
     #[arg(long, value_enum)]
     pub sampler: Option<SamplerArg>,

@@ -9,17 +9,19 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{
-    AblateArgs, BenchArgs, Cli, Command, EvalArgs, ReportArgs, RunArgs, SampleArgs, SamplerArg,
-    ScheduleArgs, ValidateArgs,
+    AblateArgs, BenchArgs, Cli, Command, DataCommand, DataExportArgs, EvalArgs, ReportArgs,
+    RunArgs, SampleArgs, SamplerArg, ScheduleArgs, SplitArg, ValidateArgs,
 };
 use ddpm_exp::ablate::{AblationRequest, Cell, CellTrainer, run_ablation};
 use ddpm_exp::bench::{BenchOptions, load_bench_spec, run_bench};
+use ddpm_exp::data::Split;
 use ddpm_exp::diffusion::SamplerKind;
 use ddpm_exp::error::{EXIT_DIVERGED, EXIT_FAILED, EXIT_INTERRUPTED, Failure};
 use ddpm_exp::record::schedule_table::write_schedule;
 use ddpm_exp::record::{RecordError, RunFolder};
 use ddpm_exp::report::model_figures::ModelFigureSettings;
 use ddpm_exp::report::{ReportOptions, make_report};
+use ddpm_exp::run::data_export::export_data;
 use ddpm_exp::run::eval_nll::eval_nll;
 use ddpm_exp::run::eval_quality::{check_sample_count, eval_quality, quality_table};
 use ddpm_exp::run::sample_export::{SampleRequest, export_samples};
@@ -67,6 +69,7 @@ fn dispatch(command: Command) -> Result<Ended, Failure> {
         Command::Report(args) => report(args),
         Command::Schedule(args) => schedule(args),
         Command::Sample(args) => sample(args),
+        Command::Data(DataCommand::Export(args)) => data_export(args),
     }
 }
 
@@ -302,11 +305,31 @@ fn sampler_choice(
     }
 }
 
+fn data_export(args: DataExportArgs) -> Result<Ended, Failure> {
+    let split = match args.split {
+        SplitArg::Train => Split::Train,
+        SplitArg::Test => Split::Test,
+    };
+    let record = export_data(&args.dataset, args.dir.as_deref(), split, &args.out)?;
+    eprintln!(
+        "{} {} images of {} ({}×{}×{})",
+        record.count,
+        record.split,
+        record.dataset,
+        record.shape[1],
+        record.shape[2],
+        record.shape[3]
+    );
+    println!("{}", args.out.display());
+    Ok(Ended::Ok)
+}
+
 fn sample(args: SampleArgs) -> Result<Ended, Failure> {
     let request = SampleRequest {
         run_dir: args.run_dir,
         out: args.out,
         count: args.count,
+        quality_samples: args.quality_samples,
         choice: sampler_choice(args.sampler, args.steps, args.eta),
         seed: args.seed,
         checkpoint: args.checkpoint,

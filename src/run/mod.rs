@@ -2,9 +2,11 @@
 //! the evaluations of a run's checkpoints (test NLL, sample quality), samples for other tools.
 
 pub mod data_check;
+pub mod data_export;
 pub mod ema;
 pub mod eval_nll;
 pub mod eval_quality;
+pub mod export_target;
 pub mod grad_clip;
 pub mod sample_export;
 pub mod sampling;

@@ -3,18 +3,18 @@
 //! says how they were drawn. The same run, checkpoint, seed, batch and sampler give the same
 //! bytes.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use burn::prelude::Device;
 use serde::Serialize;
 
+use super::eval_quality::quality_samples;
+use super::export_target::ExportTarget;
 use super::sampling::{apply_choice, draw_samples_from};
 use crate::error::Failure;
 use crate::model::UNet;
-use crate::record::RecordError;
 use crate::record::RunFolder;
-use crate::record::atomic::write_atomic;
-use crate::record::image_export::{to_nhwc_bytes, write_npz, write_png_folder};
+use crate::record::image_export::to_nhwc_bytes;
 use crate::rng::{Stream, stream};
 use crate::spec::{Experiment, SamplerChoice, load_resolved};
 
@@ -22,7 +22,10 @@ use crate::spec::{Experiment, SamplerChoice, load_resolved};
 pub struct SampleRequest {
     pub run_dir: PathBuf,
     pub out: PathBuf,
-    pub count: usize,
+    /// None: 64, or with `quality_samples` the run's `eval.quality_samples`.
+    pub count: Option<usize>,
+    /// Draw what `eval --quality` scores (its stream and batch) instead of the sampling stream.
+    pub quality_samples: bool,
     pub choice: SamplerChoice,
     pub seed: Option<u64>,
     pub checkpoint: Option<u64>,
@@ -41,51 +44,77 @@ pub struct SampleRecord {
     pub steps: usize,
     pub eta: f64,
     pub clip_x0: bool,
+    /// `sampling` (the `--seed` stream) or `quality` (what `eval --quality` scores).
+    pub stream: &'static str,
     /// N, H, W, C of the uint8 array.
     pub shape: [usize; 4],
 }
 
 pub fn export_samples(request: &SampleRequest) -> Result<SampleRecord, Failure> {
-    let out = &request.out;
-    let target = ExportTarget::of(out);
+    let target = ExportTarget::of(&request.out, "sampling.json");
     target.check_free()?;
     let folder = RunFolder::open(&request.run_dir)?;
     let spec = sampling_spec(&folder, request)?;
+    let quality = request.quality_samples;
+    let default_count = if quality {
+        spec.eval.quality_samples
+    } else {
+        64
+    };
+    let count = request.count.unwrap_or(default_count);
     let batch = request.batch.unwrap_or(spec.eval.batch_size);
-    if request.count == 0 || batch == 0 {
+    if count == 0 || batch == 0 {
         return Err(Failure::BadInput(
             "--count and --batch must be at least 1".into(),
         ));
     }
     let device = spec.device.device()?;
-    let build = || Ok::<_, Failure>(spec.unet_config().init(&device));
-    let Some((model, state)) = folder.load_ema(request.checkpoint, build)? else {
-        let which = request.checkpoint.map_or("no checkpoint".to_string(), |s| {
-            format!("no checkpoint of step {s}")
-        });
-        return Err(Failure::BadInput(format!(
-            "{}: {which}",
-            folder.dir().display()
-        )));
-    };
+    let (model, checkpoint_step) = load_checkpoint(&folder, &spec, request.checkpoint, &device)?;
     let seed = request.seed.unwrap_or(spec.seed);
-    let pixels = draw(&model, &spec, request.count, batch, seed, &device);
+    let pixels = match quality {
+        true => quality_samples(&model, &spec, count, &device),
+        false => draw(&model, &spec, count, batch, seed, &device),
+    };
     let (channels, side) = spec.data.dataset.image_shape();
     let record = SampleRecord {
         run_id: folder.id(),
-        checkpoint_step: state.step,
-        count: request.count,
+        checkpoint_step,
+        count,
         seed,
         batch,
         sampler: spec.sample.sampler.name(),
         steps: spec.sample_steps(),
         eta: spec.sample.eta,
         clip_x0: spec.sample.clip_x0,
-        shape: [request.count, side, side, channels],
+        stream: if quality { "quality" } else { "sampling" },
+        shape: [count, side, side, channels],
     };
-    let bytes = to_nhwc_bytes(&pixels, [request.count, channels, side, side]);
-    target.write(&bytes, &record)?;
+    let bytes = to_nhwc_bytes(&pixels, [count, channels, side, side]);
+    let json = serde_json::to_string_pretty(&record).expect("the record serialises");
+    target.write(&bytes, record.shape, &json)?;
     Ok(record)
+}
+
+/// The EMA weights of checkpoint `step` (the newest if None) and that checkpoint's step.
+fn load_checkpoint(
+    folder: &RunFolder,
+    spec: &Experiment,
+    step: Option<u64>,
+    device: &Device,
+) -> Result<(UNet, u64), Failure> {
+    let build = || Ok::<_, Failure>(spec.unet_config().init(device));
+    match folder.load_ema(step, build)? {
+        Some((model, state)) => Ok((model, state.step)),
+        None => {
+            let which = step.map_or("no checkpoint".to_string(), |s| {
+                format!("no checkpoint of step {s}")
+            });
+            Err(Failure::BadInput(format!(
+                "{}: {which}",
+                folder.dir().display()
+            )))
+        }
+    }
 }
 
 /// The run's spec with the request's sampler settings, checked as the spec's own would be.
@@ -116,87 +145,4 @@ fn draw(
         done += n;
     }
     pixels
-}
-
-/// Where an export goes: `out.npz` with `out.npz.json` beside it, or a folder `out` of PNGs
-/// with its `sampling.json`.
-enum ExportTarget<'a> {
-    Npz { file: &'a Path, sidecar: PathBuf },
-    PngFolder { dir: &'a Path },
-}
-
-impl<'a> ExportTarget<'a> {
-    fn of(out: &'a Path) -> Self {
-        let is_npz = out
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("npz"));
-        if is_npz {
-            let sidecar = PathBuf::from(format!("{}.json", out.display()));
-            Self::Npz { file: out, sidecar }
-        } else {
-            Self::PngFolder { dir: out }
-        }
-    }
-
-    /// Refuses, before anything is sampled, a target that exists (`sample` never overwrites)
-    /// and makes the folder it goes in, so a bad `--out` costs no sampling.
-    fn check_free(&self) -> Result<(), Failure> {
-        let (out, taken) = match self {
-            Self::Npz { file, sidecar } => (*file, [*file, sidecar.as_path()]),
-            Self::PngFolder { dir } => (*dir, [*dir, *dir]),
-        };
-        if let Some(path) = taken.iter().find(|p| p.exists()) {
-            return Err(Failure::BadInput(format!(
-                "{}: already exists; `sample` never overwrites (choose another --out)",
-                path.display()
-            )));
-        }
-        let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
-        if let Some(parent) = parent {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                Failure::BadInput(format!(
-                    "{}: cannot create the folder: {e}",
-                    parent.display()
-                ))
-            })?;
-        }
-        Ok(())
-    }
-
-    /// Writes the samples and their record. Nothing half-written stays at the target: the npz
-    /// is renamed into place whole (and removed again if its record cannot be written); the
-    /// PNGs are written into `.partial-NAME` beside the target and renamed when all are there.
-    fn write(&self, bytes: &[u8], record: &SampleRecord) -> Result<(), RecordError> {
-        let json = serde_json::to_string_pretty(record).expect("the record serialises");
-        match self {
-            Self::Npz { file, sidecar } => {
-                write_npz(file, bytes, record.shape)?;
-                write_atomic(sidecar, json.as_bytes()).map_err(|e| {
-                    let _ = std::fs::remove_file(file);
-                    RecordError::unwritable(sidecar, format!("cannot write: {e}"))
-                })
-            }
-            Self::PngFolder { dir } => {
-                let partial = partial_sibling(dir);
-                // What a killed export left there is not part of this one.
-                let _ = std::fs::remove_dir_all(&partial);
-                let written = write_png_folder(&partial, bytes, record.shape).and_then(|()| {
-                    let sidecar = partial.join("sampling.json");
-                    write_atomic(&sidecar, json.as_bytes())
-                        .and_then(|()| std::fs::rename(&partial, dir))
-                        .map_err(|e| RecordError::unwritable(dir, format!("cannot write: {e}")))
-                });
-                if written.is_err() {
-                    let _ = std::fs::remove_dir_all(&partial);
-                }
-                written
-            }
-        }
-    }
-}
-
-/// `.partial-NAME` in the same folder as `path`.
-fn partial_sibling(path: &Path) -> PathBuf {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    path.with_file_name(format!(".partial-{name}"))
 }

@@ -116,3 +116,80 @@ fn sample_refuses_an_existing_output_and_bad_sampler_flags() {
     assert_eq!(fs::read(&taken).unwrap(), b"earlier result");
     assert!(!sidecar_taken.exists());
 }
+
+/// The uint8 array of an `.npz` written by the harness (its `arr_0.npy`, header skipped).
+fn npz_bytes(path: &Path) -> Vec<u8> {
+    let mut zip = zip::ZipArchive::new(fs::File::open(path).unwrap()).unwrap();
+    let mut npy = Vec::new();
+    std::io::Read::read_to_end(&mut zip.by_name("arr_0.npy").unwrap(), &mut npy).unwrap();
+    let header = u16::from_le_bytes([npy[8], npy[9]]) as usize;
+    npy[10 + header..].to_vec()
+}
+
+#[test]
+fn quality_samples_are_the_images_eval_quality_scores() {
+    use ddpm_exp::record::image_export::to_nhwc_bytes;
+    use ddpm_exp::run::eval_quality::quality_samples;
+    let dir = tempfile::tempdir().unwrap();
+    let run = train_tiny(dir.path());
+    let out = dir.path().join("q.npz");
+    assert_success(&sample(&run, &out, &["--quality-samples", "--count", "6"]));
+    let spec = ddpm_exp::spec::load_resolved(&run.join("spec.yaml")).unwrap();
+    let device = crate::common::device();
+    let build = || Ok::<_, ddpm_exp::error::Failure>(spec.unet_config().init(&device));
+    let (model, _) = ddpm_exp::record::RunFolder::at(&run)
+        .load_ema(None, build)
+        .unwrap()
+        .unwrap();
+    let expected = to_nhwc_bytes(&quality_samples(&model, &spec, 6, &device), [6, 1, 8, 8]);
+    assert_eq!(npz_bytes(&out), expected);
+    let record: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("q.npz.json")).unwrap()).unwrap();
+    assert_eq!(record["stream"], "quality");
+    // Its stream is the spec's: a --seed would draw other images, so it is refused.
+    let refused = sample(
+        &run,
+        &dir.path().join("r.npz"),
+        &["--quality-samples", "--seed", "3"],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+}
+
+#[test]
+fn data_export_writes_a_split_as_the_harness_reads_it() {
+    use ddpm_exp::data::{self, DatasetName, Split};
+    use ddpm_exp::record::image_export::to_nhwc_bytes;
+    let dir = tempfile::tempdir().unwrap();
+    let export = |out: &Path| {
+        bin()
+            .args(["data", "export", "digits", "--split", "test", "--out"])
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let npz = dir.path().join("test.npz");
+    assert_success(&export(&npz));
+    let set = data::load(DatasetName::Digits, None, Split::Test).unwrap();
+    assert_eq!(npz_bytes(&npz), to_nhwc_bytes(&set.pixels, [297, 1, 8, 8]));
+    let pngs = dir.path().join("test_pngs");
+    assert_success(&export(&pngs));
+    let count = fs::read_dir(&pngs)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "png")
+        })
+        .count();
+    assert_eq!(count, 297);
+    assert!(pngs.join("dataset.json").is_file());
+    let unknown = bin()
+        .args(["data", "export", "digitz", "--out"])
+        .arg(dir.path().join("x.npz"))
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("expected one of: digits"));
+}
