@@ -178,6 +178,9 @@ pub struct EvalArgs {
     /// DDIM's η for the quality samples.
     #[arg(long, requires = "quality")]
     pub eta: Option<f64>,
+    /// Clip x̂_0 to [−1, 1] while sampling (default: the run's `sample.clip_x0`).
+    #[arg(long, requires = "quality", value_name = "true|false")]
+    pub clip_x0: Option<bool>,
 }
 
 #[derive(Args)]
@@ -202,6 +205,9 @@ pub struct SampleArgs {
     /// DDIM's η (default: the run's `sample.eta`).
     #[arg(long)]
     pub eta: Option<f64>,
+    /// Clip x̂_0 to [−1, 1] while sampling (default: the run's `sample.clip_x0`).
+    #[arg(long, value_name = "true|false")]
+    pub clip_x0: Option<bool>,
     /// Seed of the sampling stream (default: the run's seed).
     #[arg(long)]
     pub seed: Option<u64>,

@@ -171,7 +171,8 @@ fn eval(args: EvalArgs) -> Result<Ended, Failure> {
             .flat_map(|&s| {
                 // --eta is DDIM's: an ancestral entry of the sweep leaves it out.
                 let eta = args.eta.filter(|_| s != Some(SamplerArg::Ancestral));
-                steps.iter().map(move |&k| sampler_choice(s, k, eta))
+                let clip = args.clip_x0;
+                steps.iter().map(move |&k| sampler_choice(s, k, eta, clip))
             })
             .collect();
         let inception = args.inception.as_deref();
@@ -294,8 +295,10 @@ fn sampler_choice(
     sampler: Option<SamplerArg>,
     steps: Option<usize>,
     eta: Option<f64>,
+    clip_x0: Option<bool>,
 ) -> SamplerChoice {
     SamplerChoice {
+        clip_x0,
         sampler: sampler.map(|s| match s {
             SamplerArg::Ancestral => SamplerKind::Ancestral,
             SamplerArg::Ddim => SamplerKind::Ddim,
@@ -330,7 +333,7 @@ fn sample(args: SampleArgs) -> Result<Ended, Failure> {
         out: args.out,
         count: args.count,
         quality_samples: args.quality_samples,
-        choice: sampler_choice(args.sampler, args.steps, args.eta),
+        choice: sampler_choice(args.sampler, args.steps, args.eta, args.clip_x0),
         seed: args.seed,
         checkpoint: args.checkpoint,
         batch: args.batch,

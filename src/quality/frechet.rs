@@ -82,8 +82,14 @@ impl FrechetReference {
         let mean_term = (&a.mean - &other.mean).norm_squared();
         let trace = a.cov.trace() + other.cov.trace()
             - 2.0 * trace_sqrt_product(&self.root_cov, &other.cov);
-        // Rounding can leave −1e−12 for identical sets: a distance is never negative.
-        (mean_term + trace).max(0.0)
+        // Rounding can leave −1e−12 for identical sets: a distance is never negative. NaN
+        // (features of NaN samples) stays NaN: f64::max would turn it into a perfect 0.
+        let distance = mean_term + trace;
+        if distance.is_nan() {
+            distance
+        } else {
+            distance.max(0.0)
+        }
     }
 }
 

@@ -16,7 +16,7 @@ pub struct BestFid {
 }
 
 /// Per network (in name order): the lowest FID of the sample rows in `split` (the evaluations
-/// made during training, record::eval_table::in_training_split) among those made with `images`
+/// made during training, spec::Experiment::in_training_split) among those made with `images`
 /// samples (FID is biased by the sample count, so only equal counts compare); the earliest
 /// step wins a tie.
 pub fn best_fids(rows: &[EvalRow], images: usize, split: &str) -> Vec<BestFid> {

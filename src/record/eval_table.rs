@@ -6,7 +6,6 @@ use std::path::Path;
 
 use super::error::RecordError;
 use super::parquet::{Column, read_table, write_table};
-use crate::spec::Experiment;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalRow {
@@ -22,23 +21,8 @@ pub const SAMPLES_SPLIT: &str = "samples vs train";
 /// `split` of sample-quality rows scoring held-out real images the same way: the yardstick.
 pub const YARDSTICK_SPLIT: &str = "test vs train";
 
-/// The split of the sample rows of a quality evaluation of a run of `own` whose samples were
-/// drawn as `sampling` says: `samples vs train` for the run's own sampler, with the sampler in
-/// brackets for another (`samples vs train [ddim, 50 steps, η 0]`).
-pub fn samples_split(own: &Experiment, sampling: &Experiment) -> String {
-    if own.samples_unlike(sampling) {
-        format!("{SAMPLES_SPLIT} [{}]", sampling.sampler_label())
-    } else {
-        SAMPLES_SPLIT.to_string()
-    }
-}
-
-/// The split of the sample rows of the evaluations a run of `spec` makes during training.
-pub fn in_training_split(spec: &Experiment) -> String {
-    samples_split(spec, &spec.in_training_sampling())
-}
-
-/// The sampler label of a split written by [`samples_split`] with another sampler.
+/// The sampler label of a split written (spec::Experiment::samples_split) with another
+/// sampler than the run's own: `samples vs train [ddim, 50 steps, η 0]` → `ddim, 50 steps, η 0`.
 pub fn other_sampler(split: &str) -> Option<&str> {
     split
         .strip_prefix(SAMPLES_SPLIT)?

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::collect::RunRecord;
 use super::paper_rows::PaperRow;
 use crate::record::best_fid::best_fids;
-use crate::record::eval_table::{EvalRow, YARDSTICK_SPLIT, in_training_split, other_sampler};
+use crate::record::eval_table::{EvalRow, YARDSTICK_SPLIT, other_sampler};
 use crate::record::meta::Status;
 use crate::spec::Experiment;
 
@@ -143,7 +143,7 @@ pub fn run_values(run: &RunRecord) -> RunValues {
             scored_images = totals.get("quality_images").map(|&n| n as usize);
             values.extend(totals.into_iter().filter(|(name, _)| is_score(name)));
             // The paper's way: the lowest FID of the evaluations made during training.
-            let split = in_training_split(&run.spec);
+            let split = run.spec.in_training_split();
             for best in best_fids(eval, run.spec.eval.quality_samples, &split) {
                 let net = &best.network;
                 values.insert(format!("{BEST_FID} ({net})"), best.fid);

@@ -25,15 +25,16 @@ pub struct SamplerFids {
     pub points: Vec<StepsPoint>,
 }
 
-/// "ddim, 50 steps, η 0" → ("ddim, η 0", 50); "ancestral, 10 steps" → ("ancestral", 10).
+/// "ddim, 50 steps, η 0" → ("ddim, η 0", 50); "ancestral, 10 steps" → ("ancestral", 10);
+/// what follows the steps (η, clipping) stays in the sampler's name.
 pub fn parse_label(label: &str) -> Option<(String, usize)> {
     let mut parts = label.split(", ");
     let kind = parts.next()?;
     let steps = parts.next()?.strip_suffix(" steps")?.parse().ok()?;
-    let sampler = match parts.next() {
-        Some(eta) => format!("{kind}, {eta}"),
-        None => kind.to_string(),
-    };
+    let sampler = std::iter::once(kind)
+        .chain(parts)
+        .collect::<Vec<_>>()
+        .join(", ");
     Some((sampler, steps))
 }
 

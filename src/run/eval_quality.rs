@@ -18,7 +18,7 @@ use crate::quality::image_scores::{QualityScores, score_images};
 use crate::quality::inception_cache::load_inception;
 use crate::quality::scorer::Scorer;
 use crate::record::RunFolder;
-use crate::record::eval_table::{EvalRow, YARDSTICK_SPLIT, other_sampler, samples_split};
+use crate::record::eval_table::{EvalRow, YARDSTICK_SPLIT, other_sampler};
 use crate::rng::{Stream, stream_at};
 use crate::spec::{Experiment, SamplerChoice, load_resolved};
 
@@ -35,7 +35,7 @@ pub struct NetworkScores {
 /// What one quality evaluation found.
 pub struct QualityReport {
     pub step: u64,
-    /// The eval table's split of the samples' rows (record::eval_table::samples_split).
+    /// The eval table's split of the samples' rows (spec::Experiment::samples_split).
     pub samples_split: String,
     /// Wall time of drawing the samples (not of scoring them).
     pub sampling_seconds: f64,
@@ -105,7 +105,7 @@ impl QualityEval {
         }
         let report = QualityReport {
             step,
-            samples_split: samples_split(own, sampling),
+            samples_split: own.samples_split(sampling),
             sampling_seconds,
             networks,
         };

@@ -11,7 +11,6 @@ use crate::error::Failure;
 use crate::interrupt;
 use crate::progress::Progress;
 use crate::record::best_fid::best_fids;
-use crate::record::eval_table::in_training_split;
 use crate::record::run_folder::checkpoint::{CheckpointState, Weights};
 use crate::record::{MetricRow, RecordError, RunFolder};
 use crate::spec::Experiment;
@@ -100,7 +99,7 @@ impl Trainer<'_> {
         let Some(rows) = self.folder.read_eval()? else {
             return Ok(Vec::new());
         };
-        let split = in_training_split(self.spec());
+        let split = self.spec().in_training_split();
         let best = best_fids(&rows, self.spec().eval.quality_samples, &split);
         Ok(best.into_iter().map(|b| b.step).collect())
     }

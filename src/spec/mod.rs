@@ -18,6 +18,7 @@ use crate::diffusion::{
     ScheduleParams,
 };
 use crate::model::UNetConfig;
+use crate::record::eval_table::SAMPLES_SPLIT;
 
 impl Experiment {
     /// The ablation cell this spec trains.
@@ -86,6 +87,7 @@ impl Experiment {
             SamplerKind::Ddim => s.eta,
         };
         s.eta = choice.eta.unwrap_or(kept_eta);
+        s.clip_x0 = choice.clip_x0.unwrap_or(s.clip_x0);
         match validate::sampler_problem(s, self.diffusion.timesteps) {
             Some(problem) => Err(problem),
             None => Ok(spec),
@@ -99,18 +101,52 @@ impl Experiment {
             .unwrap_or_else(|_| self.clone())
     }
 
-    /// Whether `other` draws samples differently from this spec (sampler, steps or η).
+    /// Whether `other` draws samples differently from this spec (sampler, steps, η or
+    /// clipping).
     pub fn samples_unlike(&self, other: &Self) -> bool {
-        let how = |e: &Self| (e.sample.sampler, e.sample_steps(), e.sample.eta);
+        let how = |e: &Self| {
+            (
+                e.sample.sampler,
+                e.sample_steps(),
+                e.sample.eta,
+                e.sample.clip_x0,
+            )
+        };
         how(self) != how(other)
+    }
+
+    /// The eval table's split of the sample rows of a quality evaluation of a run of this spec
+    /// whose samples were drawn as `sampling` says: `samples vs train` for the run's own
+    /// sampler, with the sampler in brackets for another (`samples vs train [ddim, 50 steps,
+    /// η 0]`).
+    pub fn samples_split(&self, sampling: &Self) -> String {
+        if self.samples_unlike(sampling) {
+            format!("{SAMPLES_SPLIT} [{}]", sampling.sampler_label())
+        } else {
+            SAMPLES_SPLIT.to_string()
+        }
+    }
+
+    /// The split of the sample rows of the evaluations made during training.
+    pub fn in_training_split(&self) -> String {
+        self.samples_split(&self.in_training_sampling())
     }
 
     /// How this spec samples, for labels: "ddim, 50 steps, η 0" or "ancestral, 1000 steps".
     pub fn sampler_label(&self) -> String {
         let (kind, steps) = (self.sample.sampler, self.sample_steps());
+        let clipped = if self.sample.clip_x0 {
+            ", x̂0 clipped"
+        } else {
+            ""
+        };
         match kind {
-            SamplerKind::Ddim => format!("{}, {steps} steps, η {}", kind.name(), self.sample.eta),
-            SamplerKind::Ancestral => format!("{}, {steps} steps", kind.name()),
+            SamplerKind::Ddim => format!(
+                "{}, {steps} steps, η {}{clipped}",
+                kind.name(),
+                self.sample.eta
+            ),
+            SamplerKind::Ancestral => format!("{}, {steps} steps{clipped}", kind.name()),
         }
     }
 

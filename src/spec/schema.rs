@@ -209,6 +209,11 @@ pub struct SamplerChoice {
     pub steps: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eta: Option<f64>,
+    /// Clip x̂_0 to [−1, 1] (`sample.clip_x0`): DDIM and respaced steps of a μ-predicting
+    /// network pass through x̂_0 = (μ − c₂ x_t) / c₁ with c₁ ≈ 1e−4 near t = T, and an
+    /// unclipped x̂_0 of a half-trained network can run off to NaN within a few long steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clip_x0: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

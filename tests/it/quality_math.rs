@@ -49,6 +49,15 @@ fn fid_of_a_feature_set_with_itself_is_zero() {
 }
 
 #[test]
+fn fid_of_nan_features_is_nan_not_a_perfect_zero() {
+    // Samples that ran off to NaN give NaN features; the score must say so (it read 0.000).
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let real = FeatureStats::of(&normal_features(&mut rng, 50, 4)).unwrap();
+    let broken = FeatureStats::of(&Features::new(4, vec![f64::NAN; 200])).unwrap();
+    assert!(frechet_distance(&real, &broken).is_nan());
+}
+
+#[test]
 fn fid_of_a_shifted_copy_is_the_squared_shift() {
     let mut rng = ChaCha8Rng::seed_from_u64(2);
     let a = normal_features(&mut rng, 300, 8);

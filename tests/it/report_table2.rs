@@ -8,7 +8,7 @@ use std::path::Path;
 
 use ddpm_exp::diffusion::{LossKind, MeanKind, SamplerKind, VarianceKind};
 use ddpm_exp::record::RunFolder;
-use ddpm_exp::record::eval_table::{EvalRow, SAMPLES_SPLIT, in_training_split, merge_eval};
+use ddpm_exp::record::eval_table::{EvalRow, SAMPLES_SPLIT, merge_eval};
 use ddpm_exp::record::meta::{Meta, Status};
 use ddpm_exp::report::{ReportOptions, make_report};
 use ddpm_exp::spec::{Experiment, SamplerChoice};
@@ -45,6 +45,7 @@ fn spec(name: &str, seed: u64, objective: (MeanKind, VarianceKind, LossKind)) ->
         sampler: Some(SamplerKind::Ddim),
         steps: Some(10),
         eta: None,
+        clip_x0: None,
     };
     spec
 }
@@ -60,7 +61,7 @@ fn row(step: u64, split: &str, name: &str, value: f64) -> EvalRow {
 }
 
 fn eval_rows(spec: &Experiment, s: &Scores) -> Vec<EvalRow> {
-    let during = in_training_split(spec);
+    let during = spec.in_training_split();
     let mut rows = vec![row(STEPS, "test", "nll_bpd", s.nll)];
     for (step, fid) in [100, STEPS].into_iter().zip(s.in_training) {
         rows.push(row(step, &during, &format!("fid ({NET})"), fid));
@@ -249,9 +250,10 @@ fn add_sweep(results: &Path, cell: &str, seed: u64, fids: [(SamplerKind, usize, 
             sampler: Some(sampler),
             steps: Some(steps),
             eta: None,
+            clip_x0: None,
         };
         let sampling = own.with_sampler(&choice).unwrap();
-        let split = ddpm_exp::record::eval_table::samples_split(&own, &sampling);
+        let split = own.samples_split(&sampling);
         rows.push(row(STEPS, &split, &format!("fid ({NET})"), fid));
         rows.push(row(STEPS, &split, "quality_images", 128.0));
         rows.push(row(STEPS, &split, "sampling_seconds", steps as f64 / 10.0));
