@@ -8,7 +8,7 @@ use std::path::Path;
 use burn::prelude::*;
 
 use super::eval_nll::{check_run_data, newest_ema};
-use super::sampling::{apply_choice, draw_samples_from};
+use super::sampling::{apply_choice, draw_in_batches};
 use crate::data::{self, Split};
 use crate::error::Failure;
 use crate::model::UNet;
@@ -133,18 +133,9 @@ fn score(
 /// `count` samples of `model`, drawn `batch` at a time from one continuing seeded stream and
 /// rounded to 8-bit levels.
 pub fn quality_samples(model: &UNet, spec: &Experiment, count: usize, device: &Device) -> Vec<f32> {
-    let schedule = spec.schedule();
     let mut rng = stream_at(spec.seed, Stream::Quality, 0);
-    let mut pixels = Vec::new();
-    let mut done = 0;
-    while done < count {
-        let n = spec.eval.batch_size.min(count - done);
-        let label = format!("quality samples {}–{} of {count}", done + 1, done + n);
-        pixels.extend(draw_samples_from(
-            model, spec, &schedule, n, device, &mut rng, &label,
-        ));
-        done += n;
-    }
+    let batch = (count, spec.eval.batch_size);
+    let mut pixels = draw_in_batches(model, spec, batch, device, &mut rng, "quality samples");
     quantise(&mut pixels);
     pixels
 }

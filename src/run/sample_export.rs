@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::eval_quality::quality_samples;
 use super::export_target::ExportTarget;
-use super::sampling::{apply_choice, draw_samples_from};
+use super::sampling::{apply_choice, draw_in_batches};
 use crate::error::Failure;
 use crate::model::UNet;
 use crate::record::RunFolder;
@@ -73,7 +73,10 @@ pub fn export_samples(request: &SampleRequest) -> Result<SampleRecord, Failure> 
     let seed = request.seed.unwrap_or(spec.seed);
     let pixels = match quality {
         true => quality_samples(&model, &spec, count, &device),
-        false => draw(&model, &spec, count, batch, seed, &device),
+        false => {
+            let mut rng = stream(seed, Stream::Sampling);
+            draw_in_batches(&model, &spec, (count, batch), &device, &mut rng, "samples")
+        }
     };
     let (channels, side) = spec.data.dataset.image_shape();
     let record = SampleRecord {
@@ -121,28 +124,4 @@ fn load_checkpoint(
 fn sampling_spec(folder: &RunFolder, request: &SampleRequest) -> Result<Experiment, Failure> {
     let spec = load_resolved(&folder.spec_path())?;
     Ok(apply_choice(&spec, &request.choice)?.0)
-}
-
-/// `count` samples, `batch` at a time from one continuing stream of `seed`.
-fn draw(
-    model: &UNet,
-    spec: &Experiment,
-    count: usize,
-    batch: usize,
-    seed: u64,
-    device: &Device,
-) -> Vec<f32> {
-    let schedule = spec.schedule();
-    let mut rng = stream(seed, Stream::Sampling);
-    let mut pixels = Vec::new();
-    let mut done = 0;
-    while done < count {
-        let n = batch.min(count - done);
-        let label = format!("samples {}–{} of {count}", done + 1, done + n);
-        pixels.extend(draw_samples_from(
-            model, spec, &schedule, n, device, &mut rng, &label,
-        ));
-        done += n;
-    }
-    pixels
 }

@@ -49,6 +49,30 @@ pub fn draw_samples_from(
     x0.into_data().try_to_vec::<f32>().expect("samples are f32")
 }
 
+/// `count` samples drawn `batch` at a time from `rng` (one continuing stream), labelled
+/// "WHAT a–b of N" in the progress bar.
+pub fn draw_in_batches(
+    model: &UNet,
+    spec: &Experiment,
+    (count, batch): (usize, usize),
+    device: &Device,
+    rng: &mut ChaCha8Rng,
+    what: &str,
+) -> Vec<f32> {
+    let schedule = spec.schedule();
+    let mut pixels = Vec::new();
+    let mut done = 0;
+    while done < count {
+        let n = batch.min(count - done);
+        let label = format!("{what} {}–{} of {count}", done + 1, done + n);
+        pixels.extend(draw_samples_from(
+            model, spec, &schedule, n, device, rng, &label,
+        ));
+        done += n;
+    }
+    pixels
+}
+
 /// A command's `--sampler`, `--steps`, `--eta` over the run's `sample` settings: the spec to
 /// sample with, and whether it samples unlike the run's own (`--flag` named when it is bad).
 pub fn apply_choice(
