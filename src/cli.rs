@@ -33,16 +33,38 @@ pub enum Command {
     Schedule(ScheduleArgs),
     /// Draw samples of a run's EMA weights into an .npz (uint8 N×H×W×C) or a folder of PNGs.
     Sample(SampleArgs),
-    /// Datasets: `data export` writes a split as the harness reads it, for external tools.
+    /// Datasets: fetch, verify and list them; export a split as the harness reads it.
     #[command(subcommand)]
     Data(DataCommand),
 }
 
 #[derive(clap::Subcommand)]
 pub enum DataCommand {
+    /// Find a dataset as a run would (the cache, a packaged copy), else download and verify it
+    /// into the cache ($DDPM_EXP_DATA) or --dir; prints the folder for `data.dir`.
+    Fetch(DataFetchArgs),
+    /// Check a dataset's copies (or a folder) against the published SHA-256 digests.
+    Verify(DataVerifyArgs),
+    /// Every dataset: verified, unverified, corrupt or absent, and where it was found.
+    List,
     /// Write a dataset split as an .npz (uint8 N×H×W×C) or a folder of PNGs: exactly the
     /// 8-bit images training and FID statistics use (e.g. pytorch-fid's reference folder).
     Export(DataExportArgs),
+}
+
+#[derive(Args)]
+pub struct DataFetchArgs {
+    /// mnist, fashion_mnist or cifar10.
+    pub dataset: String,
+    /// Download into this folder instead of the cache.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct DataVerifyArgs {
+    /// A dataset's name (every copy found is checked) or a folder.
+    pub dataset_or_dir: String,
 }
 
 #[derive(Args)]

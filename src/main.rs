@@ -22,6 +22,7 @@ use ddpm_exp::record::{RecordError, RunFolder};
 use ddpm_exp::report::model_figures::ModelFigureSettings;
 use ddpm_exp::report::{ReportOptions, make_report};
 use ddpm_exp::run::data_export::export_data;
+use ddpm_exp::run::data_places;
 use ddpm_exp::run::eval_nll::eval_nll;
 use ddpm_exp::run::eval_quality::{check_sample_count, eval_quality, quality_table};
 use ddpm_exp::run::sample_export::{SampleRequest, export_samples};
@@ -69,7 +70,7 @@ fn dispatch(command: Command) -> Result<Ended, Failure> {
         Command::Report(args) => report(args),
         Command::Schedule(args) => schedule(args),
         Command::Sample(args) => sample(args),
-        Command::Data(DataCommand::Export(args)) => data_export(args),
+        Command::Data(command) => data_command(command),
     }
 }
 
@@ -306,6 +307,31 @@ fn sampler_choice(
         steps,
         eta,
     }
+}
+
+fn data_command(command: DataCommand) -> Result<Ended, Failure> {
+    match command {
+        DataCommand::Export(args) => return data_export(args),
+        DataCommand::Fetch(args) => {
+            let dir = data_places::fetch(&args.dataset, args.dir.as_deref())?;
+            println!("{}", dir.display());
+        }
+        DataCommand::Verify(args) => {
+            let report = data_places::verify(&args.dataset_or_dir)?;
+            for line in &report.lines {
+                println!("{line}");
+            }
+            if let Some(problem) = report.problem {
+                return Err(Failure::BadInput(problem));
+            }
+        }
+        DataCommand::List => {
+            for line in data_places::list()? {
+                println!("{line}");
+            }
+        }
+    }
+    Ok(Ended::Ok)
 }
 
 fn data_export(args: DataExportArgs) -> Result<Ended, Failure> {

@@ -4,11 +4,12 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub struct Progress {
     bar: Option<ProgressBar>,
     label: String,
+    unit: Unit,
     total: u64,
     first_step: u64,
     started: Instant,
@@ -16,17 +17,35 @@ pub struct Progress {
     line_every: Duration,
 }
 
+/// What a progress counts: the lines and the bar say steps or bytes (with their rate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Steps,
+    Bytes,
+}
+
 impl Progress {
     /// Progress over steps `first_step..total` of the work named `label`.
     pub fn new(label: &str, first_step: u64, total: u64) -> Self {
+        Self::counting(label, first_step, total, Unit::Steps)
+    }
+
+    /// Progress of a download of `total` bytes: bytes done, total, rate and ETA.
+    pub fn bytes(label: &str, total: u64) -> Self {
+        Self::counting(label, 0, total, Unit::Bytes)
+    }
+
+    fn counting(label: &str, first_step: u64, total: u64, unit: Unit) -> Self {
+        let template = match unit {
+            Unit::Steps => "{prefix} [{bar:30}] {pos}/{len} {msg} {per_sec} ETA {eta}",
+            Unit::Bytes => "{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+        };
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{prefix} [{bar:30}] {pos}/{len} {msg} {per_sec} ETA {eta}",
-                )
-                .expect("template is valid")
-                .progress_chars("=> "),
+                ProgressStyle::with_template(template)
+                    .expect("template is valid")
+                    .progress_chars("=> "),
             );
             bar.set_prefix(label.to_string());
             bar.set_position(first_step);
@@ -37,6 +56,7 @@ impl Progress {
         Self {
             bar,
             label: label.to_string(),
+            unit,
             total,
             first_step,
             started: now,
@@ -57,16 +77,24 @@ impl Progress {
             self.last_line = now;
             let rate = self.rate(step);
             let eta = if rate > 0.0 {
-                (self.total - step) as f64 / rate
+                self.total.saturating_sub(step) as f64 / rate
             } else {
                 f64::NAN
             };
-            eprintln!(
-                "{}: step {step}/{} {message} {rate:.2} steps/s ETA {}",
-                self.label,
-                self.total,
-                format_seconds(eta)
-            );
+            let eta = format_seconds(eta);
+            match self.unit {
+                Unit::Steps => eprintln!(
+                    "{}: step {step}/{} {message} {rate:.2} steps/s ETA {eta}",
+                    self.label, self.total,
+                ),
+                Unit::Bytes => eprintln!(
+                    "{}: {}/{} {}/s ETA {eta}",
+                    self.label,
+                    HumanBytes(step),
+                    HumanBytes(self.total),
+                    HumanBytes(rate as u64),
+                ),
+            }
         }
     }
 

@@ -1,9 +1,17 @@
-//! Datasets as in-memory image sets with pixels in [−1, 1], and seeded batching.
+//! Datasets as in-memory image sets with pixels in [−1, 1], and seeded batching; where the
+//! downloadable ones are found, fetched and verified.
 
 pub mod batcher;
+pub mod catalog;
 pub mod cifar;
 pub mod digits;
+pub mod download;
+pub mod fetch;
 pub mod idx;
+pub mod locate;
+pub mod manifest;
+pub mod unpack;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +21,7 @@ use sha2::{Digest, Sha256};
 pub use batcher::Batcher;
 
 /// The datasets the harness reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DatasetName {
     /// 8×8 handwritten digits (UCI / scikit-learn), embedded in the binary.
@@ -43,14 +51,17 @@ impl DatasetName {
         }
     }
 
-    /// Where the dataset is looked for when the spec gives no `data.dir`.
-    pub fn default_dir(self) -> Option<PathBuf> {
-        match self {
-            DatasetName::Digits => None,
-            DatasetName::FashionMnist => Some(PathBuf::from("/usr/share/datasets/fashion-mnist")),
-            DatasetName::Mnist => Some(PathBuf::from("data/mnist")),
-            DatasetName::Cifar10 => Some(PathBuf::from("data/cifar-10-batches-bin")),
-        }
+    /// Every dataset, in the order `data list` shows them.
+    pub const ALL: [DatasetName; 4] = [
+        DatasetName::Digits,
+        DatasetName::Mnist,
+        DatasetName::FashionMnist,
+        DatasetName::Cifar10,
+    ];
+
+    /// The dataset `data.dataset` (or a command line) names.
+    pub fn named(name: &str) -> Option<DatasetName> {
+        Self::ALL.into_iter().find(|d| d.name() == name)
     }
 }
 
@@ -129,17 +140,18 @@ impl crate::error::Cause for DataError {
     }
 }
 
-/// Reads `split` of `dataset` from `dir` (or the dataset's default place).
+/// Reads `split` of `dataset` from `dir`, or from where it is found (locate::locate: the cache,
+/// a packaged copy, else a download into the cache).
 pub fn load(dataset: DatasetName, dir: Option<&Path>, split: Split) -> Result<ImageSet, DataError> {
-    let dir = dir.map(Path::to_path_buf).or_else(|| dataset.default_dir());
+    if dataset == DatasetName::Digits {
+        return Ok(digits::embedded(split));
+    }
+    let dir: PathBuf = match dir {
+        Some(dir) => locate::check_given(dataset, dir)?,
+        None => locate::locate(dataset, &locate::Places::from_env())?,
+    };
     match dataset {
-        DatasetName::Digits => Ok(digits::embedded(split)),
-        DatasetName::Mnist | DatasetName::FashionMnist => idx::load_split(
-            dir.as_deref().expect("IDX datasets have a default dir"),
-            split,
-        ),
-        DatasetName::Cifar10 => {
-            cifar::load_split(dir.as_deref().expect("CIFAR-10 has a default dir"), split)
-        }
+        DatasetName::Cifar10 => cifar::load_split(&dir, split),
+        _ => idx::load_split(&dir, split),
     }
 }

@@ -12,13 +12,6 @@ use crate::data::{self, DatasetName, Split};
 use crate::error::Failure;
 use crate::record::image_export::to_nhwc_bytes;
 
-const DATASETS: [DatasetName; 4] = [
-    DatasetName::Digits,
-    DatasetName::Mnist,
-    DatasetName::FashionMnist,
-    DatasetName::Cifar10,
-];
-
 /// What was exported: written beside the images (`X.npz.json` / `DIR/dataset.json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct DataExportRecord {
@@ -30,17 +23,14 @@ pub struct DataExportRecord {
 }
 
 /// The dataset `name` names (as `data.dataset` spells it), or bad input listing the names.
-fn dataset_named(name: &str) -> Result<DatasetName, Failure> {
-    DATASETS
-        .into_iter()
-        .find(|d| d.name() == name)
-        .ok_or_else(|| {
-            let names: Vec<&str> = DATASETS.iter().map(|d| d.name()).collect();
-            Failure::BadInput(format!(
-                "unknown dataset `{name}`; expected one of: {}",
-                names.join(", ")
-            ))
-        })
+pub fn dataset_named(name: &str) -> Result<DatasetName, Failure> {
+    DatasetName::named(name).ok_or_else(|| {
+        let names: Vec<&str> = DatasetName::ALL.iter().map(|d| d.name()).collect();
+        Failure::BadInput(format!(
+            "unknown dataset `{name}`; expected one of: {}",
+            names.join(", ")
+        ))
+    })
 }
 
 pub fn export_data(
