@@ -117,7 +117,7 @@ pub struct BenchResult {
 
 /// Uniform random images in [−1, 1] with the spec's image shape, drawn from the seed.
 fn random_images(spec: &Experiment, count: usize) -> ImageSet {
-    let (channels, side) = spec.data.dataset.image_shape();
+    let (channels, side) = spec.data.image_shape();
     let mut rng = stream_at(spec.seed, Stream::Data, u32::MAX as u64);
     let pixels = (0..count * channels * side * side)
         .map(|_| rng.random_range(-1.0f32..=1.0))
@@ -157,7 +157,7 @@ pub fn run_bench(spec: &Experiment, options: &BenchOptions) -> Result<BenchResul
         0.0
     };
     let sample_seconds_full = sample_seconds * t_max as f64 / sample_steps.max(1) as f64;
-    let (channels, side) = spec.data.dataset.image_shape();
+    let (channels, side) = spec.data.image_shape();
     Ok(BenchResult {
         implementation: "ddpm-exp".into(),
         device: spec.device.to_string(),
@@ -240,7 +240,7 @@ fn time_sampling(
 ) -> f64 {
     let (precision, schedule) = (spec.train.precision, spec.schedule());
     let t_max = schedule.timesteps();
-    let (channels, side) = spec.data.dataset.image_shape();
+    let (channels, side) = spec.data.image_shape();
     let shape = [images, channels, side, side];
     let sampler = spec.sampler(&schedule);
     let mut rng = stream(spec.seed, Stream::Sampling);

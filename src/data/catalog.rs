@@ -69,10 +69,11 @@ const FASHION_BASES: [&str; 2] = [
 /// The only publisher of the binary version (torchvision lists no mirror either).
 const CIFAR_BASES: [&str; 1] = ["https://www.cs.toronto.edu/~kriz"];
 
-/// The dataset's files, or None for a dataset that is not downloaded (the embedded digits).
+/// The dataset's files, or None for one that is not downloaded (the embedded digits, an image
+/// folder).
 pub fn source(dataset: DatasetName) -> Option<Source> {
     match dataset {
-        DatasetName::Digits => None,
+        DatasetName::Digits | DatasetName::ImageFolder => None,
         DatasetName::Mnist => Some(idx_source("mnist", &MNIST_BASES, &MNIST_FILES)),
         DatasetName::FashionMnist => {
             Some(idx_source("fashion_mnist", &FASHION_BASES, &FASHION_FILES))

@@ -63,7 +63,7 @@ impl Places {
 /// the `./data` folders MNIST and CIFAR-10 used to default to.
 fn packaged_dirs(dataset: DatasetName) -> Vec<PathBuf> {
     let dirs: &[&str] = match dataset {
-        DatasetName::Digits => &[],
+        DatasetName::Digits | DatasetName::ImageFolder => &[],
         DatasetName::Mnist => &["data/mnist"],
         DatasetName::FashionMnist => &["/usr/share/datasets/fashion-mnist"],
         DatasetName::Cifar10 => &["data/cifar-10-batches-bin"],

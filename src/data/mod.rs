@@ -8,6 +8,7 @@ pub mod digits;
 pub mod download;
 pub mod fetch;
 pub mod idx;
+pub mod image_folder;
 pub mod locate;
 pub mod manifest;
 pub mod unpack;
@@ -29,6 +30,8 @@ pub enum DatasetName {
     Mnist,
     FashionMnist,
     Cifar10,
+    /// The user's own PNG / JPEG files under `data.dir` (data/image_folder.rs).
+    ImageFolder,
 }
 
 impl DatasetName {
@@ -39,24 +42,27 @@ impl DatasetName {
             DatasetName::Mnist => "mnist",
             DatasetName::FashionMnist => "fashion_mnist",
             DatasetName::Cifar10 => "cifar10",
+            DatasetName::ImageFolder => "image_folder",
         }
     }
 
-    /// (channels, side) of the dataset's images.
-    pub fn image_shape(self) -> (usize, usize) {
+    /// (channels, side) of the dataset's images; an image folder's come from its spec.
+    pub fn fixed_shape(self) -> Option<(usize, usize)> {
         match self {
-            DatasetName::Digits => (1, 8),
-            DatasetName::Mnist | DatasetName::FashionMnist => (1, 28),
-            DatasetName::Cifar10 => (3, 32),
+            DatasetName::Digits => Some((1, 8)),
+            DatasetName::Mnist | DatasetName::FashionMnist => Some((1, 28)),
+            DatasetName::Cifar10 => Some((3, 32)),
+            DatasetName::ImageFolder => None,
         }
     }
 
     /// Every dataset, in the order `data list` shows them.
-    pub const ALL: [DatasetName; 4] = [
+    pub const ALL: [DatasetName; 5] = [
         DatasetName::Digits,
         DatasetName::Mnist,
         DatasetName::FashionMnist,
         DatasetName::Cifar10,
+        DatasetName::ImageFolder,
     ];
 
     /// The dataset `data.dataset` (or a command line) names.
@@ -140,13 +146,54 @@ impl crate::error::Cause for DataError {
     }
 }
 
-/// Reads `split` of `dataset` from `dir`, or from where it is found (locate::locate: the cache,
-/// a packaged copy, else a download into the cache).
-pub fn load(dataset: DatasetName, dir: Option<&Path>, split: Split) -> Result<ImageSet, DataError> {
-    if dataset == DatasetName::Digits {
-        return Ok(digits::embedded(split));
+/// What a spec asks to read: the dataset, its folder, and for an image folder how its images
+/// are made uniform.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataRequest {
+    pub dataset: DatasetName,
+    pub dir: Option<PathBuf>,
+    pub folder: Option<image_folder::FolderOptions>,
+}
+
+impl DataRequest {
+    /// One of the named datasets, from `dir` or where it is found.
+    pub fn named(dataset: DatasetName, dir: Option<&Path>) -> Self {
+        Self {
+            dataset,
+            dir: dir.map(Path::to_path_buf),
+            folder: None,
+        }
     }
-    let dir: PathBuf = match dir {
+
+    /// (channels, side) of the images.
+    pub fn image_shape(&self) -> (usize, usize) {
+        match (self.dataset.fixed_shape(), &self.folder) {
+            (Some(shape), _) => shape,
+            (None, Some(o)) => (o.channels, o.image_size),
+            (None, None) => (3, 0),
+        }
+    }
+}
+
+/// Reads `split` of the request: an image folder from its `dir`; a named dataset from `dir`,
+/// or from where it is found (locate::locate: the cache, a packaged copy, else a download into
+/// the cache).
+pub fn load(request: &DataRequest, split: Split) -> Result<ImageSet, DataError> {
+    let dataset = request.dataset;
+    match (dataset, &request.dir, request.folder) {
+        (DatasetName::Digits, _, _) => return Ok(digits::embedded(split)),
+        (DatasetName::ImageFolder, Some(dir), Some(options)) => {
+            return image_folder::load_split(dir, options, split);
+        }
+        (DatasetName::ImageFolder, _, _) => {
+            return Err(DataError {
+                path: "data.dir".into(),
+                message: "image_folder needs data.dir and data.image_size".into(),
+            });
+        }
+        _ => {}
+    }
+    let dir: PathBuf = match &request.dir {
         Some(dir) => locate::check_given(dataset, dir)?,
         None => locate::locate(dataset, &locate::Places::from_env())?,
     };

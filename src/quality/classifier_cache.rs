@@ -18,7 +18,7 @@ use super::scorer::{
     REFERENCE_FILES, Scorer, ScoringNet, publish_cache, read_reference, write_reference,
 };
 use super::training::{TrainSettings, accuracy, train_feature_net};
-use crate::data::{self, DatasetName, ImageSet, Split};
+use crate::data::{self, DataRequest, DatasetName, ImageSet, Split};
 use crate::record::RecordError;
 use crate::record::atomic::write_atomic;
 use crate::record::checksum::{hex, verify_manifest};
@@ -60,14 +60,14 @@ pub fn data_digest(train: &ImageSet, test: &ImageSet) -> String {
 
 /// The scorer for `dataset`: loaded from the cache, or trained and cached first.
 pub fn load_or_train(
-    dataset: DatasetName,
-    data_dir: Option<&Path>,
+    request: &DataRequest,
     root: &Path,
     device: &Device,
 ) -> Result<Scorer, QualityError> {
-    let train = data::load(dataset, data_dir, Split::Train)?;
-    let test = data::load(dataset, data_dir, Split::Test)?;
-    let settings = TrainSettings::for_dataset(dataset);
+    let dataset = request.dataset;
+    let train = data::load(request, Split::Train)?;
+    let test = data::load(request, Split::Test)?;
+    let settings = TrainSettings::for_data(request);
     let data_sha256 = data_digest(&train, &test);
     let key = {
         let mut h = Sha256::new();

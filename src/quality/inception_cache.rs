@@ -17,7 +17,7 @@ use super::inception::{INCEPTION_FEATURES, load_pytorch_fid};
 use super::scorer::{
     REFERENCE_FILES, Scorer, ScoringNet, publish_cache, read_reference, write_reference,
 };
-use crate::data::{self, DatasetName, Split};
+use crate::data::{self, DataRequest, DatasetName, Split};
 use crate::record::RecordError;
 use crate::record::atomic::write_atomic;
 use crate::record::checksum::{hex, sha256_file, verify_manifest};
@@ -36,18 +36,18 @@ struct ReferenceInfo {
 /// The Inception scorer for `dataset`, with the reference statistics cached under `root`.
 pub fn load_inception(
     weights: &Path,
-    dataset: DatasetName,
-    data_dir: Option<&Path>,
+    request: &DataRequest,
     root: &Path,
     device: &Device,
 ) -> Result<Scorer, QualityError> {
+    let dataset = request.dataset;
     let net = load_pytorch_fid(weights, device)?;
     let weights_sha256 = sha256_file(weights).map_err(|e| QualityError::Weights {
         path: weights.to_path_buf(),
         message: format!("cannot read: {e}"),
     })?;
-    let train = data::load(dataset, data_dir, Split::Train)?;
-    let test = data::load(dataset, data_dir, Split::Test)?;
+    let train = data::load(request, Split::Train)?;
+    let test = data::load(request, Split::Test)?;
     let data_sha256 = data_digest(&train, &test);
     let key = hex(&Sha256::digest(format!("{weights_sha256}{data_sha256}")));
     let dir = root.join(format!("{NAME}-{}-{}", dataset.name(), &key[..12]));

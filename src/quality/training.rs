@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::feature_net::{CLASSES, FeatureNet};
-use crate::data::{Batcher, DatasetName, ImageSet};
+use crate::data::{Batcher, DataRequest, DatasetName, ImageSet};
 use crate::progress::Progress;
 use crate::rng::{Stream, stream, stream_at};
 
@@ -31,13 +31,13 @@ pub struct TrainSettings {
 
 impl TrainSettings {
     /// Enough for each dataset's classifier to reach a high test accuracy.
-    pub fn for_dataset(dataset: DatasetName) -> Self {
-        let (steps, batch_size) = match dataset {
+    pub fn for_data(request: &DataRequest) -> Self {
+        let (steps, batch_size) = match request.dataset {
             DatasetName::Digits => (1500, 64),
             DatasetName::Mnist | DatasetName::FashionMnist => (3000, 128),
-            DatasetName::Cifar10 => (8000, 128),
+            DatasetName::Cifar10 | DatasetName::ImageFolder => (8000, 128),
         };
-        let (_, side) = dataset.image_shape();
+        let (_, side) = request.image_shape();
         Self {
             steps,
             batch_size,

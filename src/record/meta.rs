@@ -63,6 +63,15 @@ pub struct Meta {
 pub struct DataDigest {
     pub train: String,
     pub test: String,
+    /// An image folder's files: how many, and the SHA-256 of their sorted relative paths.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<FileListDigest>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileListDigest {
+    pub count: usize,
+    pub sha256: String,
 }
 
 pub fn now() -> String {

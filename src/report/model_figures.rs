@@ -109,7 +109,7 @@ pub fn draw_run_figures(
     let Some((model, state)) = RunFolder::at(&run.dir).load_newest_ema(build)? else {
         return Err(ReportError::NoCheckpoint(run.dir.clone()));
     };
-    let (channels, side) = run.spec.data.dataset.image_shape();
+    let (channels, side) = run.spec.data.image_shape();
     let ctx = Context {
         model,
         spec: &run.spec,
@@ -150,7 +150,7 @@ fn test_image_figures(
     done: &mut RunFigures,
 ) -> Result<(), ReportError> {
     let data = &run.spec.data;
-    let test = match data::load(data.dataset, data.dir.as_deref(), Split::Test) {
+    let test = match data::load(&data.request(), Split::Test) {
         Ok(test) if test.len() >= 2 => test,
         Ok(_) => {
             done.notes.push(

@@ -3,21 +3,33 @@
 //! `data.dir`, or a new split of the embedded digits would silently continue training on other
 //! images, or score the model on images it was trained on.
 
-use crate::data::{self, ImageSet, Split};
+use crate::data::image_folder::FolderFiles;
+use crate::data::{self, DatasetName, ImageSet, Split};
 use crate::error::Failure;
 use crate::record::RunFolder;
-use crate::record::meta::{DataDigest, Meta};
+use crate::record::meta::{DataDigest, FileListDigest, Meta};
 use crate::spec::Experiment;
 
 /// The digests of the spec's data as it reads now, with the training split (which the caller
 /// goes on to use).
 pub fn digest_data(spec: &Experiment) -> Result<(ImageSet, DataDigest), Failure> {
-    let (dataset, dir) = (spec.data.dataset, spec.data.dir.as_deref());
-    let train = data::load(dataset, dir, Split::Train)?;
-    let test = data::load(dataset, dir, Split::Test)?;
+    let request = spec.data.request();
+    let train = data::load(&request, Split::Train)?;
+    let test = data::load(&request, Split::Test)?;
+    let files = match (&request.dir, request.dataset) {
+        (Some(dir), DatasetName::ImageFolder) => {
+            let list = FolderFiles::scan(dir)?;
+            Some(FileListDigest {
+                count: list.files.len(),
+                sha256: list.list_sha256(),
+            })
+        }
+        _ => None,
+    };
     let digest = DataDigest {
         train: train.sha256(),
         test: test.sha256(),
+        files,
     };
     Ok((train, digest))
 }

@@ -42,7 +42,12 @@ pub fn export_data(
     let dataset = dataset_named(name)?;
     let target = ExportTarget::of(out, "dataset.json");
     target.check_free()?;
-    let set = data::load(dataset, dir, split)?;
+    if dataset == DatasetName::ImageFolder {
+        return Err(Failure::BadInput(
+            "image_folder: its images are the folder's own files; export a named dataset".into(),
+        ));
+    }
+    let set = data::load(&data::DataRequest::named(dataset, dir), split)?;
     let (c, h, w) = (set.channels, set.height, set.width);
     let count = set.len();
     let record = DataExportRecord {

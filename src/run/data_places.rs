@@ -32,12 +32,15 @@ pub fn fetch(name: &str, dir: Option<&Path>) -> Result<PathBuf, Failure> {
 
 fn downloadable(name: &str) -> Result<DatasetName, Failure> {
     let dataset = dataset_named(name)?;
-    if dataset == DatasetName::Digits {
-        return Err(Failure::BadInput(
-            "digits: embedded in the binary; there is nothing to fetch or verify".into(),
-        ));
-    }
-    Ok(dataset)
+    let what = match dataset {
+        DatasetName::Digits => "embedded in the binary",
+        DatasetName::ImageFolder => "the images under a spec's data.dir",
+        _ => return Ok(dataset),
+    };
+    Err(Failure::BadInput(format!(
+        "{}: {what}; there is nothing to fetch or verify",
+        dataset.name()
+    )))
 }
 
 /// What `data verify` found: lines for stdout, and the problem that makes it fail.
@@ -190,9 +193,13 @@ pub fn list() -> Result<Vec<String>, DataError> {
     let mut lines = vec![format!("cache: {}", places.cache.display())];
     lines.push(format!("{:<14} {:<11} where", "dataset", "state"));
     for dataset in DatasetName::ALL {
-        if dataset == DatasetName::Digits {
-            lines.push(format!("{:<14} {:<11} in the binary", "digits", "embedded"));
-            continue;
+        match dataset {
+            DatasetName::Digits => {
+                lines.push(format!("{:<14} {:<11} in the binary", "digits", "embedded"));
+                continue;
+            }
+            DatasetName::ImageFolder => continue,
+            _ => {}
         }
         let found = locate::survey(dataset, &places)?;
         // The copy a run would read: the first usable one, as locate picks it.

@@ -31,7 +31,7 @@ pub fn nll_of_model(
     spec: &Experiment,
     device: &Device,
 ) -> Result<BoundSums, Failure> {
-    let test = data::load(spec.data.dataset, spec.data.dir.as_deref(), Split::Test)?;
+    let test = data::load(&spec.data.request(), Split::Test)?;
     let n = if spec.eval.nll_images == 0 {
         test.len()
     } else {

@@ -9,7 +9,7 @@ use burn::prelude::*;
 
 use super::eval_nll::{check_run_data, newest_ema};
 use super::sampling::{apply_choice, draw_in_batches};
-use crate::data::{self, Split};
+use crate::data::{self, DatasetName, Split};
 use crate::error::Failure;
 use crate::model::UNet;
 use crate::quality::classifier_cache::{cache_root, load_or_train};
@@ -62,12 +62,19 @@ impl QualityEval {
         count: usize,
         device: &Device,
     ) -> Result<Self, Failure> {
-        let (dataset, dir, root) = (spec.data.dataset, spec.data.dir.as_deref(), cache_root());
-        let mut scorers = vec![load_or_train(dataset, dir, &root, device)?];
-        if let Some(weights) = inception.or(spec.eval.inception_weights.as_deref()) {
-            scorers.push(load_inception(weights, dataset, dir, &root, device)?);
+        let (request, root) = (spec.data.request(), cache_root());
+        if request.dataset == DatasetName::ImageFolder {
+            return Err(Failure::BadInput(
+                "image_folder: sample-quality scores are not available for image folders yet \
+                 (the harness's classifier needs a labelled set)"
+                    .into(),
+            ));
         }
-        let test = data::load(dataset, dir, Split::Test)?;
+        let mut scorers = vec![load_or_train(&request, &root, device)?];
+        if let Some(weights) = inception.or(spec.eval.inception_weights.as_deref()) {
+            scorers.push(load_inception(weights, &request, &root, device)?);
+        }
+        let test = data::load(&request, Split::Test)?;
         let held_out = &test.pixels[..count.min(test.len()) * test.image_len()];
         let held_out = scorers
             .iter()
@@ -120,7 +127,7 @@ fn score(
     pixels: &[f32],
     device: &Device,
 ) -> Result<QualityScores, Failure> {
-    let (channels, side) = spec.data.dataset.image_shape();
+    let (channels, side) = spec.data.image_shape();
     Ok(score_images(
         scorer,
         pixels,

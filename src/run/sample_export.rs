@@ -78,7 +78,7 @@ pub fn export_samples(request: &SampleRequest) -> Result<SampleRecord, Failure> 
             draw_in_batches(&model, &spec, (count, batch), &device, &mut rng, "samples")
         }
     };
-    let (channels, side) = spec.data.dataset.image_shape();
+    let (channels, side) = spec.data.image_shape();
     let record = SampleRecord {
         run_id: folder.id(),
         checkpoint_step,

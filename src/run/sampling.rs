@@ -34,7 +34,7 @@ pub fn draw_samples_from(
     rng: &mut ChaCha8Rng,
     label: &str,
 ) -> Vec<f32> {
-    let (channels, side) = spec.data.dataset.image_shape();
+    let (channels, side) = spec.data.image_shape();
     let sampler = spec.chain_sampler(schedule);
     let steps = sampler.steps() as u64;
     let mut progress = Progress::new(&format!("{}: {label}", spec.name), 0, steps);

@@ -231,7 +231,7 @@ fn finish(
 ) -> Result<(), Failure> {
     let schedule = spec.schedule();
     let pixels = draw_samples(&state.nets.ema, spec, &schedule, spec.sample.count, device);
-    let (channels, side) = spec.data.dataset.image_shape();
+    let (channels, side) = spec.data.image_shape();
     write_grid(
         &folder.samples_path(),
         &pixels,

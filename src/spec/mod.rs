@@ -152,7 +152,7 @@ impl Experiment {
 
     /// The UNet this spec builds, sized for its dataset and objective.
     pub fn unet_config(&self) -> UNetConfig {
-        let (channels, size) = self.data.dataset.image_shape();
+        let (channels, size) = self.data.image_shape();
         UNetConfig {
             in_channels: channels,
             out_channels: self.objective().output_channels(channels),

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::DatasetName;
+use crate::data::image_folder::FolderOptions;
+use crate::data::{DataRequest, DatasetName};
 use crate::device::DeviceName;
 use crate::diffusion::{
     LossKind, MeanKind, SamplerKind, ScheduleKind, TimestepSamplerKind, VarianceKind,
@@ -58,10 +59,45 @@ pub struct DataSpec {
     /// `digits` (embedded, 8×8), `mnist`, `fashion_mnist` (28×28) or `cifar10` (32×32, the
     /// default, as every default here is the paper's CIFAR10 set-up).
     pub dataset: DatasetName,
-    /// Folder holding the dataset's files; each dataset has a default where one is known.
+    /// Folder holding the dataset's files; without it a named dataset is found or fetched
+    /// (data::locate). `image_folder` needs it.
     pub dir: Option<PathBuf>,
     /// Flip training images left–right with probability ½ (the paper does for CIFAR10).
     pub random_flip: bool,
+    /// `image_folder`: side of the square images (short side scaled, centre crop).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_size: Option<usize>,
+    /// `image_folder`: 1 (grey) or 3 (RGB, the default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channels: Option<usize>,
+    /// `image_folder`: fraction of the files held out as the test split (fixed seeded shuffle).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub held_out: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
+impl DataSpec {
+    /// What the data layer is asked to read.
+    pub fn request(&self) -> DataRequest {
+        let folder = (self.dataset == DatasetName::ImageFolder).then(|| FolderOptions {
+            image_size: self.image_size.unwrap_or(0),
+            channels: self.channels.unwrap_or(3),
+            held_out: self.held_out,
+        });
+        DataRequest {
+            dataset: self.dataset,
+            dir: self.dir.clone(),
+            folder,
+        }
+    }
+
+    /// (channels, side) of the images.
+    pub fn image_shape(&self) -> (usize, usize) {
+        self.request().image_shape()
+    }
 }
 
 impl Default for DataSpec {
@@ -70,6 +106,9 @@ impl Default for DataSpec {
             dataset: DatasetName::Cifar10,
             dir: None,
             random_flip: true,
+            image_size: None,
+            channels: None,
+            held_out: 0.0,
         }
     }
 }

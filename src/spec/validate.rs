@@ -2,6 +2,7 @@
 //! the loader turns the key into a file:line:col.
 
 use super::schema::{Experiment, SampleSpec};
+use crate::data::DatasetName;
 use crate::diffusion::SamplerKind;
 use crate::diffusion::ScheduleKind;
 
@@ -10,6 +11,7 @@ pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut bad = |key: &str, msg: String| out.push((key.to_string(), msg));
     check_data_dir(e, &mut bad);
+    check_image_folder(e, &mut bad);
     check_diffusion(e, &mut bad);
     check_model(e, &mut bad);
     check_train(e, &mut bad);
@@ -29,6 +31,67 @@ fn check_data_dir(e: &Experiment, bad: &mut Bad) {
             "data.dir",
             format!("dataset folder {} does not exist", dir.display()),
         );
+    }
+}
+
+/// The image-folder keys: needed by `image_folder`, meaningless for a named dataset.
+fn check_image_folder(e: &Experiment, bad: &mut Bad) {
+    let d = &e.data;
+    if d.dataset != DatasetName::ImageFolder {
+        for (key, set) in [
+            ("data.image_size", d.image_size.is_some()),
+            ("data.channels", d.channels.is_some()),
+            ("data.held_out", d.held_out != 0.0),
+        ] {
+            if set {
+                bad(
+                    key,
+                    format!(
+                        "only for `dataset: image_folder`; {} has a fixed shape and split",
+                        d.dataset.name()
+                    ),
+                );
+            }
+        }
+        return;
+    }
+    if d.dir.is_none() {
+        bad(
+            "data.dir",
+            "image_folder reads the images under data.dir: give the folder".into(),
+        );
+    }
+    match d.image_size {
+        None => bad(
+            "data.image_size",
+            "image_folder needs the side of its square images".into(),
+        ),
+        Some(s) if s < 4 => bad(
+            "data.image_size",
+            format!("{s} px is too small (at least 4)"),
+        ),
+        _ => {}
+    }
+    if let Some(c) = d.channels
+        && c != 1
+        && c != 3
+    {
+        bad("data.channels", format!("1 (grey) or 3 (RGB), got {c}"));
+    }
+    if !(0.0..1.0).contains(&d.held_out) {
+        bad(
+            "data.held_out",
+            format!("a fraction in [0, 1), got {}", d.held_out),
+        );
+    }
+    if e.eval.nll_at_end && d.held_out == 0.0 {
+        bad(
+            "eval.nll_at_end",
+            "the test NLL needs held-out images: set data.held_out (e.g. 0.05)".into(),
+        );
+    }
+    if e.eval.quality_at_end || e.eval.quality_every > 0 {
+        bad("eval.quality_at_end", "sample-quality scores are not available for image_folder yet (the harness's classifier needs a labelled set)".into());
     }
 }
 

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use ddpm_exp::data::{self, DatasetName, Split, cifar, idx};
+use ddpm_exp::data::{self, DataRequest, DatasetName, Split, cifar, idx};
 
 use crate::common::{gzip, idx_bytes};
 
@@ -121,8 +121,8 @@ fn cifar_batches_are_read_channel_first() {
 
 #[test]
 fn embedded_digits_split_into_train_and_held_out() {
-    let train = data::load(DatasetName::Digits, None, Split::Train).unwrap();
-    let test = data::load(DatasetName::Digits, None, Split::Test).unwrap();
+    let train = data::load(&DataRequest::named(DatasetName::Digits, None), Split::Train).unwrap();
+    let test = data::load(&DataRequest::named(DatasetName::Digits, None), Split::Test).unwrap();
     assert_eq!((train.len(), test.len()), (1500, 297), "1797 images in all");
     assert_eq!((train.channels, train.height, train.width), (1, 8, 8));
     let (lo, hi) = train
@@ -172,7 +172,7 @@ fn digits_are_held_out_from_the_whole_file_not_its_last_writers() {
         let n = held_out.iter().filter(|&&r| rows.contains(&r)).count();
         assert!(n >= 25, "rows {rows:?} give {n} held-out images");
     }
-    let test = data::load(DatasetName::Digits, None, Split::Test).unwrap();
+    let test = data::load(&DataRequest::named(DatasetName::Digits, None), Split::Test).unwrap();
     for class in 0..10 {
         let n = test.labels.iter().filter(|&&l| l == class).count();
         assert!(n >= 15, "class {class}: {n} held-out images");

@@ -12,7 +12,7 @@ use std::process::Command;
 use burn::prelude::*;
 
 use crate::common::idx_bytes;
-use ddpm_exp::data::{DatasetName, Split};
+use ddpm_exp::data::{DataRequest, DatasetName, Split};
 use ddpm_exp::quality::image_scores::score_images;
 use ddpm_exp::quality::inception::{INCEPTION_CLASSES, INCEPTION_FEATURES, load_pytorch_fid};
 use ddpm_exp::quality::inception_cache::load_inception;
@@ -104,15 +104,31 @@ fn check_scorer(weights: &Path, dir: &Path, device: &Device) {
         .unwrap();
     }
     let cache = dir.join("cache");
-    let scorer = load_inception(weights, DatasetName::Mnist, Some(&data), &cache, device).unwrap();
+    let scorer = load_inception(
+        weights,
+        &DataRequest::named(DatasetName::Mnist, Some(data.as_path())),
+        &cache,
+        device,
+    )
+    .unwrap();
     assert_eq!(scorer.name, "inception-v3");
     assert_eq!(scorer.reference.stats.mean.len(), INCEPTION_FEATURES);
     assert_eq!(scorer.reference_features.rows(), 12);
-    let again = load_inception(weights, DatasetName::Mnist, Some(&data), &cache, device).unwrap();
+    let again = load_inception(
+        weights,
+        &DataRequest::named(DatasetName::Mnist, Some(data.as_path())),
+        &cache,
+        device,
+    )
+    .unwrap();
     assert_eq!(again.reference, scorer.reference);
     assert_eq!(fs::read_dir(&cache).unwrap().count(), 1, "computed twice");
 
-    let test = ddpm_exp::data::load(DatasetName::Mnist, Some(&data), Split::Test).unwrap();
+    let test = ddpm_exp::data::load(
+        &DataRequest::named(DatasetName::Mnist, Some(data.as_path())),
+        Split::Test,
+    )
+    .unwrap();
     let scores = score_images(&scorer, &test.pixels, [1, 28, 28], 0, device).unwrap();
     assert!(scores.fid.is_finite() && scores.fid > 0.0, "{scores:?}");
     assert!(scores.is_mean >= 1.0 && scores.is_mean <= INCEPTION_CLASSES as f64);
@@ -121,10 +137,15 @@ fn check_scorer(weights: &Path, dir: &Path, device: &Device) {
     let mut bytes = fs::read(&cov).unwrap();
     bytes[8] ^= 1;
     fs::write(&cov, bytes).unwrap();
-    let error = load_inception(weights, DatasetName::Mnist, Some(&data), &cache, device)
-        .err()
-        .unwrap()
-        .to_string();
+    let error = load_inception(
+        weights,
+        &DataRequest::named(DatasetName::Mnist, Some(data.as_path())),
+        &cache,
+        device,
+    )
+    .err()
+    .unwrap()
+    .to_string();
     assert!(error.contains("reference_cov.f64"), "{error}");
 }
 

@@ -14,6 +14,7 @@ mod data_loaders;
 mod device_cli;
 mod faults;
 mod http_server;
+mod image_folders;
 mod inception_fid;
 mod interrupt_resume;
 mod model_shape;

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::common::{assert_success, bin, last_line, tiny_yaml};
 
-use ddpm_exp::data::{self, DatasetName, Split};
+use ddpm_exp::data::{self, DataRequest, DatasetName, Split};
 use ddpm_exp::quality::classifier_cache::{load_or_train, read_info};
 use ddpm_exp::quality::image_scores::score_images;
 use ddpm_exp::record::RunFolder;
@@ -20,7 +20,12 @@ const NET: &str = "digits-classifier";
 
 fn check_feature_net(cache: &Path) {
     let device = crate::common::device();
-    let scorer = load_or_train(DatasetName::Digits, None, cache, &device).unwrap();
+    let scorer = load_or_train(
+        &DataRequest::named(DatasetName::Digits, None),
+        cache,
+        &device,
+    )
+    .unwrap();
     let info = read_info(&scorer.dir).unwrap();
     assert_eq!((scorer.name.as_str(), info.name.as_str()), (NET, NET));
     assert!(
@@ -33,13 +38,18 @@ fn check_feature_net(cache: &Path) {
 
     // Cached: the second call trains nothing and gives the same network and reference.
     let started = Instant::now();
-    let again = load_or_train(DatasetName::Digits, None, cache, &device).unwrap();
+    let again = load_or_train(
+        &DataRequest::named(DatasetName::Digits, None),
+        cache,
+        &device,
+    )
+    .unwrap();
     assert_eq!(read_info(&again.dir).unwrap(), info);
     assert_eq!(again.reference, scorer.reference);
     assert!(started.elapsed().as_secs_f64() < info.train_seconds);
 
     // Real held-out digits score far better than uniform noise.
-    let test = data::load(DatasetName::Digits, None, Split::Test).unwrap();
+    let test = data::load(&DataRequest::named(DatasetName::Digits, None), Split::Test).unwrap();
     let n = 200;
     let real = &test.pixels[..n * 64];
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
@@ -66,10 +76,14 @@ fn check_feature_net(cache: &Path) {
     let last = bytes.len() - 100;
     bytes[last] ^= 0xff;
     fs::write(&net_file, &bytes).unwrap();
-    let error = load_or_train(DatasetName::Digits, None, cache, &device)
-        .err()
-        .unwrap()
-        .to_string();
+    let error = load_or_train(
+        &DataRequest::named(DatasetName::Digits, None),
+        cache,
+        &device,
+    )
+    .err()
+    .unwrap()
+    .to_string();
     assert!(error.contains("net.bpk"), "{error}");
     bytes[last] ^= 0xff;
     fs::write(&net_file, &bytes).unwrap();

@@ -157,7 +157,7 @@ fn quality_samples_are_the_images_eval_quality_scores() {
 
 #[test]
 fn data_export_writes_a_split_as_the_harness_reads_it() {
-    use ddpm_exp::data::{self, DatasetName, Split};
+    use ddpm_exp::data::{self, DataRequest, DatasetName, Split};
     use ddpm_exp::record::image_export::to_nhwc_bytes;
     let dir = tempfile::tempdir().unwrap();
     let export = |out: &Path| {
@@ -169,7 +169,7 @@ fn data_export_writes_a_split_as_the_harness_reads_it() {
     };
     let npz = dir.path().join("test.npz");
     assert_success(&export(&npz));
-    let set = data::load(DatasetName::Digits, None, Split::Test).unwrap();
+    let set = data::load(&DataRequest::named(DatasetName::Digits, None), Split::Test).unwrap();
     assert_eq!(npz_bytes(&npz), to_nhwc_bytes(&set.pixels, [297, 1, 8, 8]));
     let pngs = dir.path().join("test_pngs");
     assert_success(&export(&pngs));
