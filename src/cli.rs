@@ -47,6 +47,8 @@ pub enum DataCommand {
     Verify(DataVerifyArgs),
     /// Every dataset: verified, unverified, corrupt or absent, and where it was found.
     List,
+    /// Images per second an image folder decodes, scales and crops on this machine's cores.
+    Throughput(DataThroughputArgs),
     /// Write a dataset split as an .npz (uint8 N×H×W×C) or a folder of PNGs: exactly the
     /// 8-bit images training and FID statistics use (e.g. pytorch-fid's reference folder).
     Export(DataExportArgs),
@@ -59,6 +61,20 @@ pub struct DataFetchArgs {
     /// Download into this folder instead of the cache.
     #[arg(long)]
     pub dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct DataThroughputArgs {
+    /// A folder of PNG / JPEG files (as `dataset: image_folder` reads it).
+    pub dir: PathBuf,
+    #[arg(long)]
+    pub image_size: usize,
+    /// 1 (grey) or 3 (RGB).
+    #[arg(long, default_value_t = 3)]
+    pub channels: usize,
+    /// Timed passes over every file, after one untimed.
+    #[arg(long, default_value_t = 3)]
+    pub passes: usize,
 }
 
 #[derive(Args)]

@@ -15,6 +15,7 @@ use cli::{
 use ddpm_exp::ablate::{AblationRequest, Cell, CellTrainer, run_ablation};
 use ddpm_exp::bench::{BenchOptions, load_bench_spec, run_bench};
 use ddpm_exp::data::Split;
+use ddpm_exp::data::image_folder::FolderOptions;
 use ddpm_exp::diffusion::SamplerKind;
 use ddpm_exp::error::{EXIT_DIVERGED, EXIT_FAILED, EXIT_INTERRUPTED, Failure};
 use ddpm_exp::record::schedule_table::write_schedule;
@@ -22,11 +23,11 @@ use ddpm_exp::record::{RecordError, RunFolder};
 use ddpm_exp::report::model_figures::ModelFigureSettings;
 use ddpm_exp::report::{ReportOptions, make_report};
 use ddpm_exp::run::data_export::export_data;
-use ddpm_exp::run::data_places;
 use ddpm_exp::run::eval_nll::eval_nll;
 use ddpm_exp::run::eval_quality::{check_sample_count, eval_quality, quality_table};
 use ddpm_exp::run::sample_export::{SampleRequest, export_samples};
 use ddpm_exp::run::{Outcome, resume_run, start_run};
+use ddpm_exp::run::{data_places, data_throughput};
 use ddpm_exp::spec::Overrides;
 use ddpm_exp::spec::SamplerChoice;
 
@@ -329,6 +330,14 @@ fn data_command(command: DataCommand) -> Result<Ended, Failure> {
             for line in data_places::list()? {
                 println!("{line}");
             }
+        }
+        DataCommand::Throughput(a) => {
+            let options = FolderOptions {
+                image_size: a.image_size,
+                channels: a.channels,
+                held_out: 0.0,
+            };
+            println!("{}", data_throughput::measure(&a.dir, options, a.passes)?);
         }
     }
     Ok(Ended::Ok)

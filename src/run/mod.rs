@@ -4,6 +4,7 @@
 pub mod data_check;
 pub mod data_export;
 pub mod data_places;
+pub mod data_throughput;
 pub mod ema;
 pub mod eval_nll;
 pub mod eval_quality;
