@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use image::imageops::{self, FilterType};
-use image::{ImageBuffer, Pixel};
+use image::{ImageBuffer, ImageDecoder, Pixel};
 use sha2::{Digest, Sha256};
 
 use super::{DataError, ImageSet, Split, byte_to_unit};
@@ -33,11 +33,11 @@ pub struct FolderFiles {
 const EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
 
 impl FolderFiles {
-    /// Every PNG and JPEG under `root` (hidden files and folders skipped), in byte order of
-    /// their relative paths, so the list is the same on every machine.
+    /// Every PNG and JPEG under `root` (hidden files and folders skipped, symbolic links
+    /// followed), sorted by relative path, so the list is the same on every machine.
     pub fn scan(root: &Path) -> Result<FolderFiles, DataError> {
         let mut paths = Vec::new();
-        walk(root, Path::new(""), &mut paths)?;
+        walk(root, Path::new(""), 0, &mut paths)?;
         if paths.is_empty() {
             return Err(DataError::new(
                 root,
@@ -51,14 +51,9 @@ impl FolderFiles {
             .filter_map(|p| p.iter().next())
             .collect();
         classes.dedup();
+        // Labels are bytes; past 256 classes (a sharded folder) they carry nothing: all 0.
         if classes.len() > 256 {
-            return Err(DataError::new(
-                root,
-                format!(
-                    "{} top-level folders: labels are bytes, at most 256 classes",
-                    classes.len()
-                ),
-            ));
+            classes.clear();
         }
         let label = |p: &Path| match p.components().count() {
             1 => 0,
@@ -97,8 +92,18 @@ impl FolderFiles {
     }
 }
 
-fn walk(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result<(), DataError> {
+/// Folders nested deeper than this are taken for a symbolic-link loop.
+const MAX_DEPTH: usize = 64;
+
+/// Collects image paths under `root/rel`, following symbolic links.
+fn walk(root: &Path, rel: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), DataError> {
     let dir = root.join(rel);
+    if depth > MAX_DEPTH {
+        return Err(DataError::new(
+            &dir,
+            format!("folders nested deeper than {MAX_DEPTH}: a symbolic-link loop?"),
+        ));
+    }
     let entries =
         std::fs::read_dir(&dir).map_err(|e| DataError::new(&dir, format!("cannot list: {e}")))?;
     for entry in entries {
@@ -108,11 +113,10 @@ fn walk(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result<(), DataError
             continue;
         }
         let path = rel.join(&name);
-        let kind = entry
-            .file_type()
+        let kind = std::fs::metadata(root.join(&path))
             .map_err(|e| DataError::new(&root.join(&path), format!("cannot stat: {e}")))?;
         if kind.is_dir() {
-            walk(root, &path, out)?;
+            walk(root, &path, depth + 1, out)?;
         } else if has_image_extension(&path) {
             out.push(path);
         }
@@ -132,7 +136,9 @@ pub fn load_split(
     options: FolderOptions,
     split: Split,
 ) -> Result<ImageSet, DataError> {
-    let files = FolderFiles::scan(root)?.split(options.held_out, split);
+    let list = FolderFiles::scan(root)?;
+    check_split_sizes(&list, options.held_out)?;
+    let files = list.split(options.held_out, split);
     let paths: Vec<PathBuf> = files.iter().map(|(p, _)| root.join(p)).collect();
     let pixels = decode_all(&paths, options)?;
     Ok(ImageSet {
@@ -141,6 +147,26 @@ pub fn load_split(
         width: options.image_size,
         pixels,
         labels: files.iter().map(|(_, l)| *l).collect(),
+    })
+}
+
+/// Both splits must hold images (the test split only when some are held out).
+fn check_split_sizes(list: &FolderFiles, held_out: f64) -> Result<(), DataError> {
+    let n = list.files.len();
+    let test = list.split(held_out, Split::Test).len();
+    let problem = if test == n {
+        "leaves no training image"
+    } else if held_out > 0.0 && test == 0 {
+        "holds out no image"
+    } else {
+        return Ok(());
+    };
+    Err(DataError {
+        path: "data.held_out".into(),
+        message: format!(
+            "{held_out} of {n} files {problem} (in {})",
+            list.root.display()
+        ),
     })
 }
 
@@ -164,7 +190,14 @@ pub fn decode_all(paths: &[PathBuf], options: FolderOptions) -> Result<Vec<f32>,
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().expect("a decoder thread panicked"))
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(DataError::new(
+                        Path::new("image decoder"),
+                        "a decoding thread panicked",
+                    ))
+                })
+            })
             .collect()
     });
     let mut pixels = Vec::with_capacity(paths.len() * options.channels * options.image_size.pow(2));
@@ -176,11 +209,20 @@ pub fn decode_all(paths: &[PathBuf], options: FolderOptions) -> Result<Vec<f32>,
 
 /// One file as channel-first pixels in [−1, 1].
 pub fn decode(path: &Path, options: FolderOptions) -> Result<Vec<f32>, DataError> {
-    let image = image::ImageReader::open(path)
+    let unreadable = |e: image::ImageError| {
+        DataError::new(path, format!("not a readable PNG or JPEG image: {e}"))
+    };
+    let mut decoder = image::ImageReader::open(path)
         .and_then(|r| r.with_guessed_format())
         .map_err(|e| DataError::new(path, format!("cannot read: {e}")))?
-        .decode()
-        .map_err(|e| DataError::new(path, format!("not a readable PNG or JPEG image: {e}")))?;
+        .into_decoder()
+        .map_err(unreadable)?;
+    // A photo's EXIF orientation, applied as viewers do, before the crop picks its centre.
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = image::DynamicImage::from_decoder(decoder).map_err(unreadable)?;
+    image.apply_orientation(orientation);
     let size = options.image_size as u32;
     Ok(match options.channels {
         1 => channel_first(&square(&image.to_luma8(), size)),
@@ -188,23 +230,20 @@ pub fn decode(path: &Path, options: FolderOptions) -> Result<Vec<f32>, DataError
     })
 }
 
-/// Scaled (bicubic) so the short side is `size`, then the centre `size`×`size` square.
+/// The centre square of the image, scaled (bicubic) to `size`×`size`: the same as scaling the
+/// short side to `size` and cropping, without ever holding a scaled copy of a long, thin image.
 fn square<P: Pixel<Subpixel = u8> + 'static>(
     image: &ImageBuffer<P, Vec<u8>>,
     size: u32,
 ) -> ImageBuffer<P, Vec<u8>> {
     let (w, h) = image.dimensions();
-    let scale = size as f64 / w.min(h) as f64;
-    let (sw, sh) = (
-        ((w as f64 * scale).round() as u32).max(size),
-        ((h as f64 * scale).round() as u32).max(size),
-    );
-    let scaled = if (sw, sh) == (w, h) {
-        image.clone()
+    let side = w.min(h);
+    let centre = imageops::crop_imm(image, (w - side) / 2, (h - side) / 2, side, side).to_image();
+    if side == size {
+        centre
     } else {
-        imageops::resize(image, sw, sh, FilterType::CatmullRom)
-    };
-    imageops::crop_imm(&scaled, (sw - size) / 2, (sh - size) / 2, size, size).to_image()
+        imageops::resize(&centre, size, size, FilterType::CatmullRom)
+    }
 }
 
 fn channel_first<P: Pixel<Subpixel = u8>>(image: &ImageBuffer<P, Vec<u8>>) -> Vec<f32> {

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use crate::data::image_folder::{FolderFiles, FolderOptions, decode_all};
 use crate::error::Failure;
+use crate::spec::MAX_IMAGE_SIZE;
 
 /// One measurement: every file decoded `passes` times after an untimed warm-up pass.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -25,9 +26,11 @@ pub fn measure(
     options: FolderOptions,
     passes: usize,
 ) -> Result<DecodeThroughput, Failure> {
-    if options.image_size == 0 || ![1, 3].contains(&options.channels) {
+    let size_ok = (1..=MAX_IMAGE_SIZE).contains(&options.image_size);
+    if !size_ok || ![1, 3].contains(&options.channels) || passes == 0 {
         return Err(Failure::BadInput(format!(
-            "--image-size must be at least 1 and --channels 1 or 3 (got {} and {})",
+            "--image-size 1..={MAX_IMAGE_SIZE}, --channels 1 or 3, --passes at least 1 (got {}, \
+             {} and {passes})",
             options.image_size, options.channels
         )));
     }

@@ -12,6 +12,7 @@ pub use error::SpecError;
 pub use load::{ResolvedSpec, load, load_resolved};
 pub use overrides::Overrides;
 pub use schema::{Experiment, SamplerChoice};
+pub use validate::MAX_IMAGE_SIZE;
 
 use crate::diffusion::{
     AncestralSampler, ChainSampler, DiffusionSchedule, Objective, Respaced, SamplerKind,

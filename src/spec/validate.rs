@@ -44,31 +44,45 @@ fn check_image_folder(e: &Experiment, bad: &mut Bad) {
             ("data.held_out", d.held_out != 0.0),
         ] {
             if set {
-                bad(
-                    key,
-                    format!(
-                        "only for `dataset: image_folder`; {} has a fixed shape and split",
-                        d.dataset.name()
-                    ),
-                );
+                let name = d.dataset.name();
+                let why = format!("only for `dataset: image_folder`; {name} has a fixed shape");
+                bad(key, why);
             }
         }
         return;
     }
+    check_folder_shape(e, bad);
+    if e.eval.nll_at_end && d.held_out == 0.0 {
+        let why = "the test NLL needs held-out images: set data.held_out (e.g. 0.05)";
+        bad("eval.nll_at_end", why.into());
+    }
+    let why = "sample-quality scores are not available for image_folder yet (the harness's \
+               classifier needs a labelled set)";
+    if e.eval.quality_at_end {
+        bad("eval.quality_at_end", why.into());
+    }
+    if e.eval.quality_every > 0 {
+        bad("eval.quality_every", why.into());
+    }
+}
+
+/// The largest side an image folder is scaled to (the paper's largest is 256).
+pub const MAX_IMAGE_SIZE: usize = 4096;
+
+fn check_folder_shape(e: &Experiment, bad: &mut Bad) {
+    let d = &e.data;
     if d.dir.is_none() {
-        bad(
-            "data.dir",
-            "image_folder reads the images under data.dir: give the folder".into(),
-        );
+        let why = "image_folder reads the images under data.dir: give the folder";
+        bad("data.dir", why.into());
     }
     match d.image_size {
         None => bad(
             "data.image_size",
             "image_folder needs the side of its square images".into(),
         ),
-        Some(s) if s < 4 => bad(
+        Some(s) if !(4..=MAX_IMAGE_SIZE).contains(&s) => bad(
             "data.image_size",
-            format!("{s} px is too small (at least 4)"),
+            format!("{s} px: between 4 and {MAX_IMAGE_SIZE}"),
         ),
         _ => {}
     }
@@ -79,19 +93,8 @@ fn check_image_folder(e: &Experiment, bad: &mut Bad) {
         bad("data.channels", format!("1 (grey) or 3 (RGB), got {c}"));
     }
     if !(0.0..1.0).contains(&d.held_out) {
-        bad(
-            "data.held_out",
-            format!("a fraction in [0, 1), got {}", d.held_out),
-        );
-    }
-    if e.eval.nll_at_end && d.held_out == 0.0 {
-        bad(
-            "eval.nll_at_end",
-            "the test NLL needs held-out images: set data.held_out (e.g. 0.05)".into(),
-        );
-    }
-    if e.eval.quality_at_end || e.eval.quality_every > 0 {
-        bad("eval.quality_at_end", "sample-quality scores are not available for image_folder yet (the harness's classifier needs a labelled set)".into());
+        let why = format!("a fraction in [0, 1), got {}", d.held_out);
+        bad("data.held_out", why);
     }
 }
 

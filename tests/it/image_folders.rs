@@ -128,6 +128,18 @@ fn the_held_out_split_is_fixed_and_disjoint() {
             .len(),
         2
     );
+    // A fraction that rounds to no test image, or to no training image, is refused.
+    let err = load_split(dir.path(), rgb8(0.01), Split::Train)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("data.held_out") && err.contains("holds out no image"),
+        "{err}"
+    );
+    let err = load_split(dir.path(), rgb8(0.96), Split::Train)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("leaves no training image"), "{err}");
 }
 
 #[test]
