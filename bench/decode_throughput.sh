@@ -39,6 +39,8 @@ for side in 64 256; do
     "$bin" bench "$here/experiments/eps_simple.yaml" --batch 16 --warmup 3 --train-steps 5 \
         --set data.dataset=image_folder --set "data.dir=$work/src$side" \
         --set "data.image_size=$side" --set data.channels=3 \
-        --set "model.attention_resolutions=[16]" --set eval.nll_at_end=false \
-        --set eval.quality_at_end=false --set eval.quality_every=0 2>&1 | tail -4
+        --set "model.attention_resolutions=[$((side / 4))]" --set eval.nll_at_end=false \
+        --set eval.quality_at_end=false --set eval.quality_every=0 2>&1 |
+        grep -E '"(train_steps_per_s|batch)"' | tr -d ' ,' | tr '\n' ' '
+    echo "(side $side)"
 done
