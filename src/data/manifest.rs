@@ -39,15 +39,12 @@ impl Manifest {
         self.files.iter().find(|e| e.name == name)
     }
 
-    /// Writes the manifest whole (a temporary file renamed over the old one).
+    /// Writes the manifest whole (record::atomic: a temporary file renamed over the old one).
     pub fn write(&self, dir: &Path) -> Result<(), DataError> {
         let path = dir.join(MANIFEST_FILE);
         let text = serde_json::to_string_pretty(self).expect("a manifest serialises");
-        let fail = |e: std::io::Error| DataError::new(&path, format!("cannot write: {e}"));
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-        std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(fail)?;
-        tmp.persist(&path).map_err(|e| fail(e.error))?;
-        Ok(())
+        crate::record::atomic::write_atomic(&path, text.as_bytes())
+            .map_err(|e| DataError::new(&path, format!("cannot write: {e}")))
     }
 
     /// Adds or replaces the entry named like `entry`.

@@ -1,6 +1,5 @@
 //! Whether a folder holds a dataset's files with the digests they should have.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -171,17 +170,15 @@ fn verdict(path: &Path, expected: &str, found: String) -> FileState {
     }
 }
 
-/// SHA-256 (hex) of a file's bytes, or of its gunzipped content.
+/// SHA-256 (hex) of a file's bytes (record::checksum's), or of its gunzipped content.
 pub fn sha256_of(path: &Path, gunzip: bool) -> Result<String, DataError> {
-    let file =
-        std::fs::File::open(path).map_err(|e| DataError::new(path, format!("cannot read: {e}")))?;
-    let mut reader: Box<dyn Read> = if gunzip {
-        Box::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)))
-    } else {
-        Box::new(file)
-    };
+    let cannot = |e: std::io::Error| DataError::new(path, format!("cannot read: {e}"));
+    if !gunzip {
+        return crate::record::checksum::sha256_file(path).map_err(cannot);
+    }
+    let file = std::fs::File::open(path).map_err(cannot)?;
     let mut hasher = Sha256::new();
-    std::io::copy(&mut reader, &mut hasher)
-        .map_err(|e| DataError::new(path, format!("cannot read: {e}")))?;
+    let mut content = flate2::read::GzDecoder::new(std::io::BufReader::new(file));
+    std::io::copy(&mut content, &mut hasher).map_err(cannot)?;
     Ok(crate::record::checksum::hex(&hasher.finalize()))
 }

@@ -14,10 +14,7 @@ use super::common::{gzip, idx_bytes};
 use super::http_server::{Reply, TestServer, closed_base};
 
 fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    ddpm_exp::record::checksum::hex(&Sha256::digest(bytes))
 }
 
 /// A 10-image MNIST-like set as its four published `.gz` files.
@@ -212,34 +209,38 @@ fn offline_is_one_line_naming_the_address_the_folder_and_what_to_do() {
     assert!(err.contains("by hand"), "{err}");
 }
 
-/// CIFAR-10's binary layout: `cifar-10-batches-bin/` with five training batches and one test
-/// batch of 3073-byte records.
-fn cifar_like_archive() -> Vec<u8> {
+/// A `.tar.gz` of `cifar-10-batches-bin/NAME` files with these bytes.
+fn cifar_tar_gz(batches: &[(&str, Vec<u8>)]) -> Vec<u8> {
     let mut tar = tar::Builder::new(Vec::new());
-    for (i, name) in cifar::TRAIN_FILES
-        .iter()
-        .chain(&cifar::TEST_FILES)
-        .enumerate()
-    {
-        let records: Vec<u8> = (0..2)
-            .flat_map(|r| {
-                let mut rec = vec![((i + r) % 10) as u8];
-                rec.extend((0..3072).map(|p| ((p + 31 * i + r) % 256) as u8));
-                rec
-            })
-            .collect();
+    for (name, bytes) in batches {
         let mut header = tar::Header::new_gnu();
-        header.set_size(records.len() as u64);
+        header.set_size(bytes.len() as u64);
         header.set_mode(0o644);
         header.set_cksum();
-        tar.append_data(
-            &mut header,
-            format!("cifar-10-batches-bin/{name}"),
-            &records[..],
-        )
-        .unwrap();
+        let path = format!("cifar-10-batches-bin/{name}");
+        tar.append_data(&mut header, path, &bytes[..]).unwrap();
     }
     gzip(&tar.into_inner().unwrap())
+}
+
+/// CIFAR-10's binary layout: five training batches and one test batch of two 3073-byte
+/// records each.
+fn cifar_like_archive() -> Vec<u8> {
+    let names = cifar::TRAIN_FILES.iter().chain(&cifar::TEST_FILES);
+    let batches: Vec<(&str, Vec<u8>)> = names
+        .enumerate()
+        .map(|(i, name)| {
+            let records = (0..2)
+                .flat_map(|r| {
+                    let mut rec = vec![((i + r) % 10) as u8];
+                    rec.extend((0..3072).map(|p| ((p + 31 * i + r) % 256) as u8));
+                    rec
+                })
+                .collect();
+            (*name, records)
+        })
+        .collect();
+    cifar_tar_gz(&batches)
 }
 
 #[test]
@@ -278,21 +279,8 @@ fn an_archive_is_unpacked_whole_recorded_in_the_manifest_and_removed() {
 
 #[test]
 fn an_archive_without_a_batch_is_refused_and_nothing_is_unpacked() {
-    let mut tar = tar::Builder::new(Vec::new());
-    let mut header = tar::Header::new_gnu();
-    header.set_size(3073);
-    header.set_mode(0o644);
-    header.set_cksum();
-    tar.append_data(
-        &mut header,
-        "cifar-10-batches-bin/data_batch_1.bin",
-        &[0u8; 3073][..],
-    )
-    .unwrap();
-    let archive = vec![(
-        "cifar-10-binary.tar.gz".to_string(),
-        gzip(&tar.into_inner().unwrap()),
-    )];
+    let only_one = cifar_tar_gz(&[("data_batch_1.bin", vec![0u8; 3073])]);
+    let archive = vec![("cifar-10-binary.tar.gz".to_string(), only_one)];
     let server = serve(&archive);
     let real = ddpm_exp::data::catalog::source(ddpm_exp::data::DatasetName::Cifar10).unwrap();
     let source = source_of("cifar10", &archive, &[server.base.clone()], real.layout);

@@ -104,31 +104,16 @@ fn check_scorer(weights: &Path, dir: &Path, device: &Device) {
         .unwrap();
     }
     let cache = dir.join("cache");
-    let scorer = load_inception(
-        weights,
-        &DataRequest::named(DatasetName::Mnist, Some(data.as_path())),
-        &cache,
-        device,
-    )
-    .unwrap();
+    let request = DataRequest::named(DatasetName::Mnist, Some(data.as_path()));
+    let scorer = load_inception(weights, &request, &cache, device).unwrap();
     assert_eq!(scorer.name, "inception-v3");
     assert_eq!(scorer.reference.stats.mean.len(), INCEPTION_FEATURES);
     assert_eq!(scorer.reference_features.rows(), 12);
-    let again = load_inception(
-        weights,
-        &DataRequest::named(DatasetName::Mnist, Some(data.as_path())),
-        &cache,
-        device,
-    )
-    .unwrap();
+    let again = load_inception(weights, &request, &cache, device).unwrap();
     assert_eq!(again.reference, scorer.reference);
     assert_eq!(fs::read_dir(&cache).unwrap().count(), 1, "computed twice");
 
-    let test = ddpm_exp::data::load(
-        &DataRequest::named(DatasetName::Mnist, Some(data.as_path())),
-        Split::Test,
-    )
-    .unwrap();
+    let test = ddpm_exp::data::load(&request, Split::Test).unwrap();
     let scores = score_images(&scorer, &test.pixels, [1, 28, 28], 0, device).unwrap();
     assert!(scores.fid.is_finite() && scores.fid > 0.0, "{scores:?}");
     assert!(scores.is_mean >= 1.0 && scores.is_mean <= INCEPTION_CLASSES as f64);
@@ -137,15 +122,10 @@ fn check_scorer(weights: &Path, dir: &Path, device: &Device) {
     let mut bytes = fs::read(&cov).unwrap();
     bytes[8] ^= 1;
     fs::write(&cov, bytes).unwrap();
-    let error = load_inception(
-        weights,
-        &DataRequest::named(DatasetName::Mnist, Some(data.as_path())),
-        &cache,
-        device,
-    )
-    .err()
-    .unwrap()
-    .to_string();
+    let error = load_inception(weights, &request, &cache, device)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(error.contains("reference_cov.f64"), "{error}");
 }
 
