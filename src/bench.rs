@@ -202,7 +202,8 @@ fn time_training(
             started = Instant::now();
         }
         // The step reads its loss back to the host, so the clock sees finished work.
-        final_loss = step.run(nets, batcher, k, false, &mut |_| {}).loss;
+        let x0 = batcher.tensor(k, &step.device);
+        final_loss = step.run(nets, x0, k, false, &mut |_| {}).loss;
         progress.update(k + 1, &format!("loss {final_loss:.4}"));
     }
     let seconds = started.elapsed().as_secs_f64();
@@ -221,7 +222,8 @@ fn time_phases(
     let mut clock = PhaseClock::new(&step.device);
     for k in first..first + options.phase_steps {
         clock.restart();
-        step.run(nets, batcher, k, false, &mut |phase| clock.mark(phase));
+        let x0 = batcher.tensor(k, &step.device);
+        step.run(nets, x0, k, false, &mut |phase| clock.mark(phase));
     }
     clock
         .seconds

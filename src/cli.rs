@@ -75,6 +75,13 @@ pub struct DataThroughputArgs {
     /// Timed passes over every file, after one untimed.
     #[arg(long, default_value_t = 3)]
     pub passes: usize,
+    /// Also time the streaming loader delivering batches of this size (flipped, in the
+    /// seeded order, decoded ahead within --memory-mb), as a streamed run reads them.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// The streaming loader's budget for decoded batches, in MiB (data.memory_mb).
+    #[arg(long, default_value_t = 4096)]
+    pub memory_mb: u64,
 }
 
 #[derive(Args)]

@@ -2,6 +2,9 @@
 //! subcommand, print what it returns, and turn outcomes into exit codes (in one place, `main`).
 
 mod cli;
+mod data_commands;
+
+use data_commands::data_command;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,25 +12,21 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{
-    AblateArgs, BenchArgs, Cli, Command, DataCommand, DataExportArgs, EvalArgs, ReportArgs,
-    RunArgs, SampleArgs, SamplerArg, ScheduleArgs, SplitArg, ValidateArgs,
+    AblateArgs, BenchArgs, Cli, Command, EvalArgs, ReportArgs, RunArgs, SampleArgs, SamplerArg,
+    ScheduleArgs, ValidateArgs,
 };
 use ddpm_exp::ablate::{AblationRequest, Cell, CellTrainer, run_ablation};
 use ddpm_exp::bench::{BenchOptions, load_bench_spec, run_bench};
-use ddpm_exp::data::Split;
-use ddpm_exp::data::image_folder::FolderOptions;
 use ddpm_exp::diffusion::SamplerKind;
 use ddpm_exp::error::{EXIT_DIVERGED, EXIT_FAILED, EXIT_INTERRUPTED, Failure};
 use ddpm_exp::record::schedule_table::write_schedule;
 use ddpm_exp::record::{RecordError, RunFolder};
 use ddpm_exp::report::model_figures::ModelFigureSettings;
 use ddpm_exp::report::{ReportOptions, make_report};
-use ddpm_exp::run::data_export::export_data;
 use ddpm_exp::run::eval_nll::eval_nll;
 use ddpm_exp::run::eval_quality::{check_sample_count, eval_quality, quality_table};
 use ddpm_exp::run::sample_export::{SampleRequest, export_samples};
 use ddpm_exp::run::{Outcome, resume_run, start_run};
-use ddpm_exp::run::{data_places, data_throughput};
 use ddpm_exp::spec::Overrides;
 use ddpm_exp::spec::SamplerChoice;
 
@@ -308,58 +307,6 @@ fn sampler_choice(
         steps,
         eta,
     }
-}
-
-fn data_command(command: DataCommand) -> Result<Ended, Failure> {
-    match command {
-        DataCommand::Export(args) => return data_export(args),
-        DataCommand::Fetch(args) => {
-            let dir = data_places::fetch(&args.dataset, args.dir.as_deref())?;
-            println!("{}", dir.display());
-        }
-        DataCommand::Verify(args) => {
-            let report = data_places::verify(&args.dataset_or_dir)?;
-            for line in &report.lines {
-                println!("{line}");
-            }
-            if let Some(problem) = report.problem {
-                return Err(Failure::BadInput(problem));
-            }
-        }
-        DataCommand::List => {
-            for line in data_places::list()? {
-                println!("{line}");
-            }
-        }
-        DataCommand::Throughput(a) => {
-            let options = FolderOptions {
-                image_size: a.image_size,
-                channels: a.channels,
-                held_out: 0.0,
-            };
-            println!("{}", data_throughput::measure(&a.dir, options, a.passes)?);
-        }
-    }
-    Ok(Ended::Ok)
-}
-
-fn data_export(args: DataExportArgs) -> Result<Ended, Failure> {
-    let split = match args.split {
-        SplitArg::Train => Split::Train,
-        SplitArg::Test => Split::Test,
-    };
-    let record = export_data(&args.dataset, args.dir.as_deref(), split, &args.out)?;
-    eprintln!(
-        "{} {} images of {} ({}×{}×{})",
-        record.count,
-        record.split,
-        record.dataset,
-        record.shape[1],
-        record.shape[2],
-        record.shape[3]
-    );
-    println!("{}", args.out.display());
-    Ok(Ended::Ok)
 }
 
 fn sample(args: SampleArgs) -> Result<Ended, Failure> {

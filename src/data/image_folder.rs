@@ -151,7 +151,7 @@ pub fn load_split(
 }
 
 /// Both splits must hold images (the test split only when some are held out).
-fn check_split_sizes(list: &FolderFiles, held_out: f64) -> Result<(), DataError> {
+pub fn check_split_sizes(list: &FolderFiles, held_out: f64) -> Result<(), DataError> {
     let n = list.files.len();
     let test = list.split(held_out, Split::Test).len();
     let problem = if test == n {
@@ -174,19 +174,21 @@ fn check_split_sizes(list: &FolderFiles, held_out: f64) -> Result<(), DataError>
 /// list order) is the error.
 pub fn decode_all(paths: &[PathBuf], options: FolderOptions) -> Result<Vec<f32>, DataError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = paths.len().div_ceil(threads).max(1);
-    let parts: Vec<Result<Vec<f32>, DataError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = paths
+    Ok(in_parallel(paths, threads, |path| decode(path, options))?.concat())
+}
+
+/// `f` of every item, in order, over `threads` threads; the first error in item order wins.
+pub fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> Result<R, DataError> + Sync,
+) -> Result<Vec<R>, DataError> {
+    let chunk = items.len().div_ceil(threads.max(1)).max(1);
+    let f = &f;
+    let parts: Vec<Result<Vec<R>, DataError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || -> Result<Vec<f32>, DataError> {
-                    let mut out = Vec::new();
-                    for path in part {
-                        out.extend(decode(path, options)?);
-                    }
-                    Ok(out)
-                })
-            })
+            .map(|part| s.spawn(move || part.iter().map(f).collect()))
             .collect();
         handles
             .into_iter()
@@ -200,11 +202,11 @@ pub fn decode_all(paths: &[PathBuf], options: FolderOptions) -> Result<Vec<f32>,
             })
             .collect()
     });
-    let mut pixels = Vec::with_capacity(paths.len() * options.channels * options.image_size.pow(2));
+    let mut out = Vec::with_capacity(items.len());
     for part in parts {
-        pixels.extend(part?);
+        out.extend(part?);
     }
-    Ok(pixels)
+    Ok(out)
 }
 
 /// One file as channel-first pixels in [−1, 1].

@@ -1,6 +1,7 @@
 //! Datasets as in-memory image sets with pixels in [−1, 1], and seeded batching; where the
 //! downloadable ones are found, fetched and verified.
 
+pub mod batch_plan;
 pub mod batcher;
 pub mod catalog;
 pub mod cifar;
@@ -9,8 +10,10 @@ pub mod download;
 pub mod fetch;
 pub mod idx;
 pub mod image_folder;
+pub mod loader;
 pub mod locate;
 pub mod manifest;
+pub mod streaming;
 pub mod unpack;
 pub mod verify;
 
@@ -19,7 +22,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use batcher::Batcher;
+pub use batcher::{BatchSource, Batcher};
+pub use loader::{Images, LoaderMode, LoaderOptions};
 
 /// The datasets the harness reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

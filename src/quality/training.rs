@@ -65,7 +65,7 @@ pub fn train_feature_net(
     let mut batcher = Batcher::new(train, settings.batch_size, false, settings.seed);
     let mut progress = Progress::new(&format!("{label}: training"), 0, settings.steps);
     for step in 0..settings.steps {
-        let mut pixels = batcher.batch_pixels(step);
+        let mut pixels = batcher.pixels(step);
         let mut rng = stream_at(settings.seed, Stream::FeatureNet, step + 1);
         shift_randomly(&mut pixels, train, settings.max_shift, &mut rng);
         let shape = [

@@ -4,18 +4,19 @@
 //! images, or score the model on images it was trained on.
 
 use crate::data::image_folder::FolderFiles;
-use crate::data::{self, DatasetName, ImageSet, Split};
+use crate::data::{DatasetName, Images, Split, loader};
 use crate::error::Failure;
 use crate::record::RunFolder;
 use crate::record::meta::{DataDigest, FileListDigest, Meta};
 use crate::spec::Experiment;
 
-/// The digests of the spec's data as it reads now, with the training split (which the caller
-/// goes on to use).
-pub fn digest_data(spec: &Experiment) -> Result<(ImageSet, DataDigest), Failure> {
+/// The digests of the spec's data as it reads now, with the training split as the loader
+/// holds it (which the caller goes on to use).
+pub fn digest_data(spec: &Experiment) -> Result<(Images, DataDigest), Failure> {
     let request = spec.data.request();
-    let train = data::load(&request, Split::Train)?;
-    let test = data::load(&request, Split::Test)?;
+    let loader = spec.data.loader_options();
+    let train = loader::open(&request, loader, Split::Train)?;
+    let test = loader::open(&request, loader, Split::Test)?;
     let files = match (&request.dir, request.dataset) {
         (Some(dir), DatasetName::ImageFolder) => {
             let list = FolderFiles::scan(dir)?;
@@ -27,8 +28,8 @@ pub fn digest_data(spec: &Experiment) -> Result<(ImageSet, DataDigest), Failure>
         _ => None,
     };
     let digest = DataDigest {
-        train: train.sha256(),
-        test: test.sha256(),
+        train: train.sha256()?,
+        test: test.sha256()?,
         files,
     };
     Ok((train, digest))

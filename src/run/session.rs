@@ -9,7 +9,7 @@ use super::eval_quality::{QualityEval, one_line_summary};
 use super::sampling::draw_samples;
 use super::train_step::{Networks, TrainStep};
 use super::trainer::{Outcome, TrainState, Trainer};
-use crate::data::ImageSet;
+use crate::data::Images;
 use crate::diffusion::TimestepSampler;
 use crate::error::Failure;
 use crate::record::grid::write_grid;
@@ -170,7 +170,7 @@ fn continue_run(
     folder: &RunFolder,
     mut meta: Meta,
     mut state: TrainState,
-    train_set: &ImageSet,
+    train_set: &Images,
     device: &burn::prelude::Device,
 ) -> Result<RunReport, Failure> {
     folder.write_meta(&meta)?;
@@ -190,7 +190,7 @@ fn train_and_finish(
     spec: &Experiment,
     folder: &RunFolder,
     state: &mut TrainState,
-    train_set: &ImageSet,
+    train_set: &Images,
     device: &burn::prelude::Device,
 ) -> Result<Outcome, Failure> {
     let wants_quality = spec.eval.quality_every > 0 || spec.eval.quality_at_end;

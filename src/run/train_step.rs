@@ -9,7 +9,6 @@ use rand::Rng;
 use super::ema::ema_update;
 use super::grad_clip::clip_global_norm;
 use super::schedule_lr::warmup_lr;
-use crate::data::Batcher;
 use crate::diffusion::objective::LossTerms;
 use crate::diffusion::timestep_sampler::TimestepDraw;
 use crate::diffusion::{DiffusionSchedule, Objective, StepCoefficients, TimestepSampler};
@@ -89,12 +88,12 @@ impl<'a> TrainStep<'a> {
         }
     }
 
-    /// One step at 0-based `step`; `logging` asks for the extra metrics. `phase` is told when
+    /// One step at 0-based `step` on its batch `x0` (on [`Self::device`]); `logging` asks for the extra metrics. `phase` is told when
     /// each part of the step has been issued (bench's phase clock; a no-op in training).
     pub fn run(
         &self,
         nets: &mut Networks,
-        batcher: &mut Batcher,
+        x0: Tensor<4>,
         step: u64,
         logging: bool,
         phase: &mut dyn FnMut(&'static str),
@@ -105,7 +104,7 @@ impl<'a> TrainStep<'a> {
             noise,
             coef,
             draw: TimestepDraw { ts, weights },
-        } = self.diffuse(&nets.timesteps, batcher, step);
+        } = self.diffuse(&nets.timesteps, x0, step);
         phase("batch, t, noise, q_sample");
         let t_max = self.schedule.timesteps();
         let out = forward_at(&nets.model, x_t.clone(), &ts, self.spec.train.precision);
@@ -147,12 +146,11 @@ impl<'a> TrainStep<'a> {
         result
     }
 
-    /// The step's batch x_0, its t (from `timesteps`) and ε from the seed's streams at
-    /// `step`, and x_t.
-    fn diffuse(&self, timesteps: &TimestepSampler, batcher: &mut Batcher, step: u64) -> Diffused {
+    /// For the step's batch x_0 [batch, c, h, w]: its t (from `timesteps`) and ε from the
+    /// seed's streams at `step`, and x_t.
+    fn diffuse(&self, timesteps: &TimestepSampler, x0: Tensor<4>, step: u64) -> Diffused {
         let seed = self.spec.seed;
         let t_max = self.schedule.timesteps();
-        let x0 = batcher.batch(step, &self.device); // [batch, c, h, w]
         let shape = x0.dims();
         let draw = timesteps.draw(
             &mut stream_at(seed, Stream::Timestep, step),

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::eval_quality::{QualityEval, one_line_summary};
 use super::train_step::{Networks, StepResult, TrainStep};
-use crate::data::{Batcher, ImageSet};
+use crate::data::Images;
 use crate::error::Failure;
 use crate::interrupt;
 use crate::progress::Progress;
@@ -105,11 +105,12 @@ impl Trainer<'_> {
     }
 
     /// Trains from `state.step` to the spec's step count.
-    pub fn train(&self, state: &mut TrainState, train_set: &ImageSet) -> Result<Outcome, Failure> {
+    pub fn train(&self, state: &mut TrainState, train_set: &Images) -> Result<Outcome, Failure> {
         let spec = self.spec();
         let total = spec.train.steps;
         let (batch, flip) = (spec.train.batch_size, spec.data.random_flip);
-        let mut batcher = Batcher::new(train_set, batch, flip, spec.seed);
+        let memory = spec.data.loader_options().memory_bytes;
+        let mut batches = train_set.batches(batch, flip, spec.seed, memory);
         let mut progress = Progress::new(&spec.name, state.step, total);
         let started = Instant::now();
         // A resumed run starts at a checkpoint; a fresh one has none yet.
@@ -125,13 +126,10 @@ impl Trainer<'_> {
             }
             let done = state.step + 1;
             let logging = done % spec.train.log_every == 0 || done == total;
-            let result = self.step.run(
-                &mut state.nets,
-                &mut batcher,
-                state.step,
-                logging,
-                &mut |_| {},
-            );
+            let x0 = batches.batch(state.step, &self.step.device)?;
+            let result = self
+                .step
+                .run(&mut state.nets, x0, state.step, logging, &mut |_| {});
             if result.diverged() {
                 record_divergence(state, &result);
                 state.seconds += started.elapsed().as_secs_f64();

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::data::image_folder::FolderOptions;
-use crate::data::{DataRequest, DatasetName};
+use crate::data::{DataRequest, DatasetName, LoaderMode, LoaderOptions};
 use crate::device::DeviceName;
 use crate::diffusion::{
     LossKind, MeanKind, SamplerKind, ScheduleKind, TimestepSamplerKind, VarianceKind,
@@ -73,6 +73,24 @@ pub struct DataSpec {
     /// `image_folder`: fraction of the files held out as the test split (fixed seeded shuffle).
     #[serde(skip_serializing_if = "is_zero")]
     pub held_out: f64,
+    /// `auto` (stream an image folder whose decoded training split exceeds `memory_mb`),
+    /// `memory`, or `stream` (image folders only; data/streaming.rs).
+    #[serde(skip_serializing_if = "is_auto")]
+    pub loader: LoaderMode,
+    /// MiB of decoded images a streamed split may hold at once (the batches decoded ahead).
+    #[serde(skip_serializing_if = "is_default_memory")]
+    pub memory_mb: u64,
+}
+
+/// `data.memory_mb` when unset.
+pub const DEFAULT_MEMORY_MB: u64 = 4096;
+
+fn is_auto(mode: &LoaderMode) -> bool {
+    *mode == LoaderMode::Auto
+}
+
+fn is_default_memory(mb: &u64) -> bool {
+    *mb == DEFAULT_MEMORY_MB
 }
 
 fn is_zero(v: &f64) -> bool {
@@ -98,6 +116,13 @@ impl DataSpec {
     pub fn image_shape(&self) -> (usize, usize) {
         self.request().image_shape()
     }
+
+    pub fn loader_options(&self) -> LoaderOptions {
+        LoaderOptions {
+            mode: self.loader,
+            memory_bytes: self.memory_mb.saturating_mul(1 << 20),
+        }
+    }
 }
 
 impl Default for DataSpec {
@@ -109,6 +134,8 @@ impl Default for DataSpec {
             image_size: None,
             channels: None,
             held_out: 0.0,
+            loader: LoaderMode::Auto,
+            memory_mb: DEFAULT_MEMORY_MB,
         }
     }
 }

@@ -2,7 +2,8 @@
 //! the loader turns the key into a file:line:col.
 
 use super::schema::{Experiment, SampleSpec};
-use crate::data::DatasetName;
+use crate::data::streaming::BATCHES_IN_USE;
+use crate::data::{DatasetName, LoaderMode};
 use crate::diffusion::SamplerKind;
 use crate::diffusion::ScheduleKind;
 
@@ -12,6 +13,7 @@ pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
     let mut bad = |key: &str, msg: String| out.push((key.to_string(), msg));
     check_data_dir(e, &mut bad);
     check_image_folder(e, &mut bad);
+    check_loader(e, &mut bad);
     check_diffusion(e, &mut bad);
     check_model(e, &mut bad);
     check_train(e, &mut bad);
@@ -21,6 +23,43 @@ pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
 
 /// Records one problem: (key path, reason).
 type Bad<'a> = dyn FnMut(&str, String) + 'a;
+
+/// `data.loader` and `data.memory_mb`: only a folder streams, and a streamed batch must fit the
+/// budget with room to decode ahead (data/streaming.rs).
+fn check_loader(e: &Experiment, bad: &mut Bad) {
+    let d = &e.data;
+    if d.memory_mb == 0 {
+        bad("data.memory_mb", "at least 1 MiB".into());
+        return;
+    }
+    if d.dataset != DatasetName::ImageFolder {
+        if d.loader == LoaderMode::Stream {
+            let why = format!(
+                "`stream` is for image_folder; {} is read into memory",
+                d.dataset.name()
+            );
+            bad("data.loader", why);
+        }
+        return;
+    }
+    let (channels, side) = d.image_shape();
+    if d.loader == LoaderMode::Memory || !(1..=MAX_IMAGE_SIZE).contains(&side) {
+        return;
+    }
+    let batch_bytes = (e.train.batch_size * channels * side * side * 4) as u64;
+    let needed = (BATCHES_IN_USE + 1) * batch_bytes;
+    if d.memory_mb.saturating_mul(1 << 20) < needed {
+        let why = format!(
+            "{} MiB cannot stream batches of {} images at {channels}×{side}×{side} ({:.1} MiB \
+             each, decoded): give at least {} MiB, or data.loader: memory",
+            d.memory_mb,
+            e.train.batch_size,
+            batch_bytes as f64 / (1 << 20) as f64,
+            needed.div_ceil(1 << 20)
+        );
+        bad("data.memory_mb", why);
+    }
+}
 
 /// `data.dir` (`device` is checked as it is read: a `DeviceName`).
 fn check_data_dir(e: &Experiment, bad: &mut Bad) {

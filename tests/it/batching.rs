@@ -20,12 +20,12 @@ fn a_batch_depends_only_on_seed_and_step() {
     let mut a = Batcher::new(&set, 2, false, 11);
     let mut b = Batcher::new(&set, 2, false, 11);
     // b visits steps out of order: a resumed run rebuilds any step directly.
-    let late = b.batch_pixels(9);
-    let early = b.batch_pixels(1);
-    assert_eq!(a.batch_pixels(1), early);
-    assert_eq!(a.batch_pixels(9), late);
+    let late = b.pixels(9);
+    let early = b.pixels(1);
+    assert_eq!(a.pixels(1), early);
+    assert_eq!(a.pixels(9), late);
     let mut c = Batcher::new(&set, 2, false, 12);
-    let differs = (0..5).any(|s| c.batch_pixels(s) != a.batch_pixels(s));
+    let differs = (0..5).any(|s| c.pixels(s) != a.pixels(s));
     assert!(differs, "another seed gives another order");
 }
 
@@ -35,7 +35,7 @@ fn each_epoch_visits_every_example_once() {
     let mut batcher = Batcher::new(&set, 5, false, 3);
     for step in 0..4 {
         let mut seen: Vec<i32> = batcher
-            .batch_pixels(step)
+            .pixels(step)
             .chunks(2)
             .map(|p| p[0] as i32)
             .collect();
@@ -50,7 +50,7 @@ fn flips_reverse_rows_for_about_half_the_images() {
     let mut batcher = Batcher::new(&set, 5, true, 5);
     let mut flipped = 0;
     for step in 0..40 {
-        for p in batcher.batch_pixels(step).chunks(2) {
+        for p in batcher.pixels(step).chunks(2) {
             if p[0] <= 0.0 && p[1] >= 0.0 && p[0] != p[1] {
                 flipped += 1; // [−i, i] is image i mirrored
             }

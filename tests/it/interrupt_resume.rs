@@ -178,13 +178,43 @@ fn the_loss_aware_t_sampler_resumes_from_its_history_in_the_checkpoint() {
     );
 }
 
+#[test]
+fn a_streamed_folder_run_killed_and_resumed_ends_like_the_in_memory_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = dir.path().join("images");
+    crate::streaming::assorted_folder(&images, 40);
+    let data = format!(
+        "data: {{dataset: image_folder, dir: {}, image_size: 8, channels: 1, held_out: 0.2}}",
+        images.display()
+    );
+    let spec = dir.path().join("folder.yaml");
+    fs::write(&spec, tiny_yaml().replace("data: {dataset: digits}", &data)).unwrap();
+    let memory = ["--set", "data.loader=memory"];
+    let stream = ["--set", "data.loader=stream"];
+    let (dir, _) = kill_and_resume(dir, &spec, &memory, &stream);
+    let killed = wait_for_run(&dir.path().join("killed"));
+    let resolved = fs::read_to_string(killed.join("spec.yaml")).unwrap();
+    assert!(resolved.contains("loader: stream"), "{resolved}");
+}
+
 /// SIGKILLs the run at seeded moments, resumes it each time, and checks it ends exactly as
 /// the uninterrupted run (returned, with the folder that holds it) does.
 fn kill_and_resume_like_the_uninterrupted_run(extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let spec = spec(dir.path());
+    kill_and_resume(dir, &spec, extra, extra)
+}
+
+/// [`kill_and_resume_like_the_uninterrupted_run`] of `spec`, with `whole_extra` overrides for
+/// the uninterrupted run and `killed_extra` for the one killed.
+fn kill_and_resume(
+    dir: tempfile::TempDir,
+    spec: &Path,
+    whole_extra: &[&str],
+    killed_extra: &[&str],
+) -> (tempfile::TempDir, PathBuf) {
     let timer = Instant::now();
-    let whole = uninterrupted(&spec, &dir.path().join("whole"), extra);
+    let whole = uninterrupted(spec, &dir.path().join("whole"), whole_extra);
 
     // Kill points, seeded: once the checkpoint of a drawn step exists, wait a drawn 0–25 ms
     // (so kills land mid-step, mid-checkpoint or mid-flush), then SIGKILL and resume.
@@ -196,7 +226,7 @@ fn kill_and_resume_like_the_uninterrupted_run(extra: &[&str]) -> (tempfile::Temp
         .collect();
     targets.sort();
     let out = dir.path().join("killed");
-    let mut child = start(&spec, &out, extra);
+    let mut child = start(spec, &out, killed_extra);
     let run = wait_for_run(&out);
     let mut kills = Vec::new();
     for target in targets {

@@ -30,4 +30,5 @@ mod sample_cli;
 mod samplers;
 mod schedule_math;
 mod spec_loading;
+mod streaming;
 mod timestep_sampling;
