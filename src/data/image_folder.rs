@@ -209,11 +209,14 @@ pub fn in_parallel<T: Sync, R: Send>(
     Ok(out)
 }
 
+/// The error for a file the `image` crate cannot read as a picture.
+pub fn not_an_image(path: &Path, e: image::ImageError) -> DataError {
+    DataError::new(path, format!("not a readable PNG or JPEG image: {e}"))
+}
+
 /// One file as channel-first pixels in [−1, 1].
 pub fn decode(path: &Path, options: FolderOptions) -> Result<Vec<f32>, DataError> {
-    let unreadable = |e: image::ImageError| {
-        DataError::new(path, format!("not a readable PNG or JPEG image: {e}"))
-    };
+    let unreadable = |e| not_an_image(path, e);
     let mut decoder = image::ImageReader::open(path)
         .and_then(|r| r.with_guessed_format())
         .map_err(|e| DataError::new(path, format!("cannot read: {e}")))?

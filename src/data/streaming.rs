@@ -15,7 +15,9 @@ use sha2::{Digest, Sha256};
 
 use super::batch_plan::{BatchPlan, push_image};
 use super::batcher::BatchSource;
-use super::image_folder::{FolderFiles, FolderOptions, check_split_sizes, decode, in_parallel};
+use super::image_folder::{
+    FolderFiles, FolderOptions, check_split_sizes, decode, in_parallel, not_an_image,
+};
 use super::{DataError, Split};
 use crate::progress::Progress;
 
@@ -53,7 +55,8 @@ impl StreamedFolder {
 
     /// SHA-256 (hex) of the split without decoding it: the image shape, then each file's
     /// relative path, label and content digest, in order. Every file is read once (on all
-    /// cores), so a changed or unreadable file is found before training starts.
+    /// cores) and its header checked, so a missing or unreadable file is found before
+    /// training starts (one damaged past its header, only when its batch is decoded).
     pub fn sha256(&self) -> Result<String, DataError> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut hasher = Sha256::new();
@@ -78,10 +81,17 @@ impl StreamedFolder {
     }
 }
 
+/// The file's SHA-256, once its header has been read as a PNG's or JPEG's (a file that is no
+/// image is named now rather than when its first batch comes).
 fn file_sha256(root: &Path, relative: &Path) -> Result<[u8; 32], DataError> {
     let path = root.join(relative);
     let bytes =
         std::fs::read(&path).map_err(|e| DataError::new(&path, format!("cannot read: {e}")))?;
+    image::ImageReader::new(std::io::Cursor::new(&bytes))
+        .with_guessed_format()
+        .map_err(image::ImageError::IoError)
+        .and_then(|reader| reader.into_dimensions())
+        .map_err(|e| not_an_image(&path, e))?;
     Ok(Sha256::digest(&bytes).into())
 }
 

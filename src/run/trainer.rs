@@ -117,16 +117,19 @@ impl Trainer<'_> {
         let mut checkpointed = (state.step > 0).then_some(state.step);
         while state.step < total {
             if interrupt::requested() {
-                progress.finish();
-                state.seconds += started.elapsed().as_secs_f64();
-                if checkpointed != Some(state.step) {
-                    self.checkpoint(state)?;
-                }
+                self.stop_early(state, checkpointed, &progress, started)?;
                 return Ok(Outcome::Interrupted { step: state.step });
             }
             let done = state.step + 1;
             let logging = done % spec.train.log_every == 0 || done == total;
-            let x0 = batches.batch(state.step, &self.step.device)?;
+            let x0 = match batches.batch(state.step, &self.step.device) {
+                Ok(x0) => x0,
+                Err(unreadable) => {
+                    // A file broke after the start: keep the steps done, name the file.
+                    self.stop_early(state, checkpointed, &progress, started)?;
+                    return Err(unreadable.into());
+                }
+            };
             let result = self
                 .step
                 .run(&mut state.nets, x0, state.step, logging, &mut |_| {});
@@ -150,6 +153,23 @@ impl Trainer<'_> {
         progress.finish();
         state.seconds += started.elapsed().as_secs_f64();
         Ok(Outcome::Completed)
+    }
+
+    /// Leaves the loop before the spec's last step: the bar closed, the time counted, and a
+    /// checkpoint at `state.step` unless the last one is there.
+    fn stop_early(
+        &self,
+        state: &mut TrainState,
+        checkpointed: Option<u64>,
+        progress: &Progress,
+        started: Instant,
+    ) -> Result<(), Failure> {
+        progress.finish();
+        state.seconds += started.elapsed().as_secs_f64();
+        if checkpointed != Some(state.step) {
+            self.checkpoint(state)?;
+        }
+        Ok(())
     }
 
     /// Counts a finished step, records its metrics, and scores quality when it is due (before

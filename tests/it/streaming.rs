@@ -105,7 +105,13 @@ fn a_file_broken_after_the_start_is_named_when_its_batch_comes() {
     let err = stream.batch_pixels(broken_at).unwrap_err().to_string();
     assert!(err.contains(&*victim.to_string_lossy()), "{err}");
     assert!(err.contains("not a readable PNG or JPEG"), "{err}");
-    // The files' digest, which a run records at its start, sees the change.
+    // The files' digest, which a run checks at its start and resume, names the file too;
+    // and a file changed into another image changes it.
+    let err = folder.sha256().unwrap_err().to_string();
+    assert!(err.contains(&*victim.to_string_lossy()), "{err}");
+    GrayImage::from_pixel(9, 9, image::Luma([3]))
+        .save(&victim)
+        .unwrap();
     assert_ne!(folder.sha256().unwrap(), before);
 }
 
@@ -178,4 +184,55 @@ fn data_throughput_times_decoding_and_the_streaming_loader() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--batch-size at least 1"), "{stderr}");
+}
+
+#[test]
+fn a_streamed_run_that_meets_a_damaged_file_checkpoints_and_fails_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = dir.path().join("images");
+    assorted_folder(&images, 40);
+    // Damaged past its header: the start's check passes, decoding its batch does not.
+    let victim = images.join("dogs/img010.png");
+    let bytes = std::fs::read(&victim).unwrap();
+    std::fs::write(&victim, &bytes[..bytes.len() / 2]).unwrap();
+    let data = format!(
+        "data: {{dataset: image_folder, dir: {}, image_size: 8, channels: 1, loader: stream}}",
+        images.display()
+    );
+    let spec = dir.path().join("folder.yaml");
+    let yaml = super::common::tiny_yaml().replace("data: {dataset: digits}", &data);
+    std::fs::write(&spec, yaml).unwrap();
+    let out = super::common::bin()
+        .arg("run")
+        .arg(&spec)
+        .arg("--out")
+        .arg(dir.path().join("results"))
+        .args([
+            "--set",
+            "train.steps=40",
+            "--set",
+            "train.checkpoint_every=100",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("img010.png"), "{stderr}");
+    let run = std::fs::read_dir(dir.path().join("results"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let folder = ddpm_exp::record::RunFolder::at(&run);
+    let meta = folder.read_meta().unwrap();
+    assert_eq!(meta.status, ddpm_exp::record::meta::Status::Failed);
+    assert!(meta.error.unwrap().contains("img010.png"));
+    // The steps done before it are kept: a checkpoint where it stopped.
+    let newest = folder.checkpoints().first().map(|c| c.0);
+    assert_eq!(newest, Some(meta.steps_done), "{stderr}");
+    assert!(
+        meta.steps_done > 0,
+        "the damaged file came in the first batch: no steps to keep"
+    );
 }
