@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Images per second `dataset: image_folder` decodes, scales and crops on this machine, at
 # 64×64 and 256×256, beside the training step's images per second (`ddpm-exp bench`) at the
-# same sizes.
+# same sizes; and the streaming loader delivering batches of 128 from the same files.
 #   bench/decode_throughput.sh [COUNT]
 # The folders are COUNT (default 2000) Fashion-MNIST training images (Debian's
 # dataset-fashion-mnist) tinted and scaled up with Pillow into JPEGs (quality 90) 1.25×1.5
@@ -32,7 +32,7 @@ PY
 for side in 64 256; do
     mkdir -p "$work/src$side" && mv "$work/${side}_"*.jpg "$work/src$side/"
     du -sh "$work/src$side" | sed "s|$work/||"
-    "$bin" data throughput "$work/src$side" --image-size "$side" --passes 3
+    "$bin" data throughput "$work/src$side" --image-size "$side" --passes 3 --batch-size 128
 done
 echo "== training step: experiments/eps_simple.yaml's small UNet (16 channels), batch 16, CPU"
 for side in 64 256; do

@@ -1,6 +1,7 @@
 //! The streaming loader: an image folder too large to hold decoded is read from its files as
 //! training goes. A thread decodes the batches ahead of the trainer, each batch split over
-//! worker threads, and keeps at most `depth` finished batches waiting (the memory budget).
+//! worker threads, and keeps a few finished batches waiting, as many as the memory budget
+//! allows up to [`MAX_PREFETCH`].
 //! Which files make a batch and which are flipped come from the same plan as in memory
 //! (data/batch_plan.rs), and decoding is the same function, so a streamed run sees exactly the
 //! batches an in-memory run would, and a resume at any step picks up the same sequence.
@@ -103,11 +104,16 @@ fn panicked() -> DataError {
 /// images, then the batch assembled from them), and the one the trainer holds.
 pub const BATCHES_IN_USE: u64 = 3;
 
-/// How many decoded batches may wait for the trainer within `budget_bytes`, at least 1.
+/// The most batches decoded ahead however large the budget: enough to ride out a slow file
+/// or a busy moment; more would only decode further ahead (epochs ahead, for a small set).
+pub const MAX_PREFETCH: u64 = 8;
+
+/// How many decoded batches may wait for the trainer within `budget_bytes`: at least 1, at
+/// most [`MAX_PREFETCH`].
 pub fn prefetch_depth(budget_bytes: u64, batch_bytes: u64) -> usize {
     (budget_bytes / batch_bytes.max(1))
         .saturating_sub(BATCHES_IN_USE)
-        .max(1) as usize
+        .clamp(1, MAX_PREFETCH) as usize
 }
 
 /// Batches of a [`StreamedFolder`], decoded ahead of the trainer.

@@ -54,7 +54,7 @@ fn streamed_batches_equal_in_memory_batches_from_any_step() {
     let set = load_split(dir.path(), OPTIONS, Split::Train).unwrap();
     assert_eq!(set.len(), 18, "23 files less 20% held out");
     let mut memory = Batcher::new(&set, BATCH, true, 4);
-    // The smallest budget (one batch waiting) and a roomy one (eight).
+    // The smallest budget (one batch waiting) and a roomy one (the most, eight).
     for budget in [4 * BATCH_BYTES, 11 * BATCH_BYTES] {
         let mut stream = streamed(dir.path(), 4, budget);
         assert_eq!(stream.depth() as u64, budget / BATCH_BYTES - 3);
@@ -83,6 +83,8 @@ fn the_budget_sets_how_many_batches_wait() {
         1,
         "never below one"
     );
+    let most = prefetch_depth(1000 * BATCH_BYTES, BATCH_BYTES);
+    assert_eq!(most, 8, "never above eight");
 }
 
 #[test]
