@@ -2,7 +2,8 @@
 # Images per second `dataset: image_folder` decodes, scales and crops on this machine, at
 # 64×64 and 256×256, beside the training step's images per second (`ddpm-exp bench`) at the
 # same sizes; and the streaming loader delivering batches of 128 from the same files.
-#   bench/decode_throughput.sh [COUNT]
+#   bench/decode_throughput.sh [COUNT] [decode-only]
+# (`decode-only` skips the training steps, which take ~20 minutes at 256 on 2 cores.)
 # The folders are COUNT (default 2000) Fashion-MNIST training images (Debian's
 # dataset-fashion-mnist) tinted and scaled up with Pillow into JPEGs (quality 90) 1.25×1.5
 # the target side, as LSUN's photos are somewhat larger than 256 and not square. Needs
@@ -34,6 +35,7 @@ for side in 64 256; do
     du -sh "$work/src$side" | sed "s|$work/||"
     "$bin" data throughput "$work/src$side" --image-size "$side" --passes 3 --batch-size 128
 done
+[ "${2:-}" = decode-only ] && exit 0
 echo "== training step: experiments/eps_simple.yaml's small UNet (16 channels), batch 16, CPU"
 for side in 64 256; do
     "$bin" bench "$here/experiments/eps_simple.yaml" --batch 16 --warmup 3 --train-steps 5 \
