@@ -136,22 +136,60 @@ pub fn load_split(
     options: FolderOptions,
     split: Split,
 ) -> Result<ImageSet, DataError> {
-    let list = FolderFiles::scan(root)?;
-    check_split_sizes(&list, options.held_out)?;
-    let files = list.split(options.held_out, split);
-    let paths: Vec<PathBuf> = files.iter().map(|(p, _)| root.join(p)).collect();
-    let pixels = decode_all(&paths, options)?;
-    Ok(ImageSet {
-        channels: options.channels,
-        height: options.image_size,
-        width: options.image_size,
-        pixels,
-        labels: files.iter().map(|(_, l)| *l).collect(),
-    })
+    FolderSplit::open(root, options, split)?.decode_all()
+}
+
+/// One split of an image folder: its files, not yet decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FolderSplit {
+    pub root: PathBuf,
+    /// Relative paths and labels, in the split's order.
+    pub files: Vec<(PathBuf, u8)>,
+    pub options: FolderOptions,
+}
+
+impl FolderSplit {
+    pub fn open(root: &Path, options: FolderOptions, split: Split) -> Result<Self, DataError> {
+        Self::of(&FolderFiles::scan(root)?, options, split)
+    }
+
+    /// `split` of a folder already scanned.
+    pub fn of(list: &FolderFiles, options: FolderOptions, split: Split) -> Result<Self, DataError> {
+        check_split_sizes(list, options.held_out)?;
+        Ok(Self {
+            root: list.root.clone(),
+            files: list.split(options.held_out, split),
+            options,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Floats of one decoded image.
+    pub fn image_len(&self) -> usize {
+        self.options.channels * self.options.image_size.pow(2)
+    }
+
+    /// Every image decoded (on all cores), scaled and cropped, in the split's order.
+    pub fn decode_all(&self) -> Result<ImageSet, DataError> {
+        let paths: Vec<PathBuf> = self.files.iter().map(|(p, _)| self.root.join(p)).collect();
+        Ok(ImageSet {
+            channels: self.options.channels,
+            height: self.options.image_size,
+            width: self.options.image_size,
+            pixels: decode_all(&paths, self.options)?,
+            labels: self.files.iter().map(|(_, l)| *l).collect(),
+        })
+    }
 }
 
 /// Both splits must hold images (the test split only when some are held out).
-pub fn check_split_sizes(list: &FolderFiles, held_out: f64) -> Result<(), DataError> {
+fn check_split_sizes(list: &FolderFiles, held_out: f64) -> Result<(), DataError> {
     let n = list.files.len();
     let test = list.split(held_out, Split::Test).len();
     let problem = if test == n {

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::streaming::{StreamedFolder, StreamingBatcher};
+use super::image_folder::{FolderFiles, FolderOptions, FolderSplit};
+use super::streaming::StreamingBatcher;
 use super::{BatchSource, Batcher, DataError, DataRequest, DatasetName, ImageSet, Split};
 
 /// `data.loader`.
@@ -28,7 +29,7 @@ pub struct LoaderOptions {
 /// One split, as the loader holds it.
 pub enum Images {
     InMemory(ImageSet),
-    Streamed(StreamedFolder),
+    Streamed(FolderSplit),
 }
 
 /// Opens `split` of the request: streamed when the loader says so (for `auto`, when the
@@ -38,17 +39,33 @@ pub fn open(
     loader: LoaderOptions,
     split: Split,
 ) -> Result<Images, DataError> {
-    if let (DatasetName::ImageFolder, Some(dir), Some(options)) =
-        (request.dataset, &request.dir, request.folder)
-        && loader.mode != LoaderMode::Memory
-    {
-        let folder = StreamedFolder::open(dir, options, split)?;
-        let decoded = (folder.len() * folder.image_len() * 4) as u64;
-        if loader.mode == LoaderMode::Stream || decoded > loader.memory_bytes {
-            return Ok(Images::Streamed(folder));
+    match (request.dataset, &request.dir, request.folder) {
+        (DatasetName::ImageFolder, Some(dir), Some(options)) => {
+            open_listed(&FolderFiles::scan(dir)?, options, loader, split)
         }
+        _ => super::load(request, split).map(Images::InMemory),
     }
-    super::load(request, split).map(Images::InMemory)
+}
+
+/// [`open`] of an image folder already scanned.
+pub fn open_listed(
+    list: &FolderFiles,
+    options: FolderOptions,
+    loader: LoaderOptions,
+    split: Split,
+) -> Result<Images, DataError> {
+    let folder = FolderSplit::of(list, options, split)?;
+    let decoded = (folder.len() * folder.image_len() * 4) as u64;
+    let streams = match loader.mode {
+        LoaderMode::Auto => decoded > loader.memory_bytes,
+        LoaderMode::Memory => false,
+        LoaderMode::Stream => true,
+    };
+    if streams {
+        Ok(Images::Streamed(folder))
+    } else {
+        folder.decode_all().map(Images::InMemory)
+    }
 }
 
 impl Images {
@@ -63,7 +80,7 @@ impl Images {
     }
 
     /// What a run records of the split: the decoded pixels' digest in memory
-    /// ([`ImageSet::sha256`]), the files' digest when streamed ([`StreamedFolder::sha256`]).
+    /// ([`ImageSet::sha256`]), the files' digest when streamed ([`FolderSplit::sha256`]).
     pub fn sha256(&self) -> Result<String, DataError> {
         match self {
             Images::InMemory(set) => Ok(set.sha256()),

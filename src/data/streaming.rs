@@ -6,7 +6,7 @@
 //! (data/batch_plan.rs), and decoding is the same function, so a streamed run sees exactly the
 //! batches an in-memory run would, and a resume at any step picks up the same sequence.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -14,46 +14,13 @@ use std::thread::JoinHandle;
 
 use sha2::{Digest, Sha256};
 
+use super::DataError;
 use super::batch_plan::{BatchPlan, push_image};
 use super::batcher::BatchSource;
-use super::image_folder::{
-    FolderFiles, FolderOptions, check_split_sizes, decode, in_parallel, not_an_image,
-};
-use super::{DataError, Split};
+use super::image_folder::{FolderOptions, FolderSplit, decode, in_parallel, not_an_image};
 use crate::progress::Progress;
 
-/// One split of an image folder, read from its files when needed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StreamedFolder {
-    pub root: PathBuf,
-    /// Relative paths and labels, in the split's order.
-    pub files: Vec<(PathBuf, u8)>,
-    pub options: FolderOptions,
-}
-
-impl StreamedFolder {
-    pub fn open(root: &Path, options: FolderOptions, split: Split) -> Result<Self, DataError> {
-        let list = FolderFiles::scan(root)?;
-        check_split_sizes(&list, options.held_out)?;
-        Ok(Self {
-            root: root.to_path_buf(),
-            files: list.split(options.held_out, split),
-            options,
-        })
-    }
-
-    pub fn len(&self) -> usize {
-        self.files.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
-    }
-
-    /// Floats of one decoded image.
-    pub fn image_len(&self) -> usize {
-        self.options.channels * self.options.image_size.pow(2)
-    }
-
+impl FolderSplit {
     /// SHA-256 (hex) of the split without decoding it: the image shape, then each file's
     /// relative path, label and content digest, in order. Every file is read once (on all
     /// cores) and its header checked, so a missing or unreadable file is found before
@@ -116,9 +83,9 @@ pub fn prefetch_depth(budget_bytes: u64, batch_bytes: u64) -> usize {
         .clamp(1, MAX_PREFETCH) as usize
 }
 
-/// Batches of a [`StreamedFolder`], decoded ahead of the trainer.
+/// Batches of a [`FolderSplit`], decoded ahead of the trainer.
 pub struct StreamingBatcher {
-    folder: Arc<StreamedFolder>,
+    folder: Arc<FolderSplit>,
     plan: BatchPlan,
     depth: usize,
     workers: usize,
@@ -128,7 +95,7 @@ pub struct StreamingBatcher {
 impl StreamingBatcher {
     /// `budget_bytes` bounds the decoded batches held at once (see [`prefetch_depth`]).
     pub fn new(
-        folder: StreamedFolder,
+        folder: FolderSplit,
         batch_size: usize,
         random_flip: bool,
         seed: u64,
@@ -195,7 +162,7 @@ impl BatchSource for StreamingBatcher {
 
 /// What the prefetch thread needs to decode any step's batch.
 struct DecodeJob {
-    folder: Arc<StreamedFolder>,
+    folder: Arc<FolderSplit>,
     plan: BatchPlan,
     workers: usize,
 }

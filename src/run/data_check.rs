@@ -15,17 +15,21 @@ use crate::spec::Experiment;
 pub fn digest_data(spec: &Experiment) -> Result<(Images, DataDigest), Failure> {
     let request = spec.data.request();
     let loader = spec.data.loader_options();
-    let train = loader::open(&request, loader, Split::Train)?;
-    let test = loader::open(&request, loader, Split::Test)?;
-    let files = match (&request.dir, request.dataset) {
-        (Some(dir), DatasetName::ImageFolder) => {
+    let (train, test, files) = match (request.dataset, &request.dir, request.folder) {
+        (DatasetName::ImageFolder, Some(dir), Some(options)) => {
+            // One walk of the folder for both splits and the file list.
             let list = FolderFiles::scan(dir)?;
-            Some(FileListDigest {
+            let files = FileListDigest {
                 count: list.files.len(),
                 sha256: list.list_sha256(),
-            })
+            };
+            let open = |split| loader::open_listed(&list, options, loader, split);
+            (open(Split::Train)?, open(Split::Test)?, Some(files))
         }
-        _ => None,
+        _ => {
+            let open = |split| loader::open(&request, loader, split);
+            (open(Split::Train)?, open(Split::Test)?, None)
+        }
     };
     let digest = DataDigest {
         train: train.sha256()?,

@@ -5,8 +5,9 @@
 use std::path::Path;
 use std::time::Instant;
 
+use crate::data::image_folder::FolderSplit;
 use crate::data::image_folder::{FolderFiles, FolderOptions, decode_all};
-use crate::data::streaming::{BATCHES_IN_USE, StreamedFolder, StreamingBatcher};
+use crate::data::streaming::{BATCHES_IN_USE, StreamingBatcher};
 use crate::data::{BatchSource, Split};
 use crate::error::Failure;
 use crate::spec::MAX_IMAGE_SIZE;
@@ -86,7 +87,7 @@ pub fn measure_streamed(
             per_batch as f64 / (1 << 20) as f64
         )));
     }
-    let folder = StreamedFolder::open(dir, options, Split::Train)?;
+    let folder = FolderSplit::open(dir, options, Split::Train)?;
     let epoch = folder.len().div_ceil(load.batch_size) as u64;
     let mut batches = StreamingBatcher::new(folder, load.batch_size, true, 0, load.memory_bytes);
     let depth = batches.depth();

@@ -5,8 +5,9 @@
 use std::path::Path;
 
 use ddpm_exp::data::batch_plan::BatchPlan;
+use ddpm_exp::data::image_folder::FolderSplit;
 use ddpm_exp::data::image_folder::{FolderOptions, load_split};
-use ddpm_exp::data::streaming::{StreamedFolder, StreamingBatcher, prefetch_depth};
+use ddpm_exp::data::streaming::{StreamingBatcher, prefetch_depth};
 use ddpm_exp::data::{BatchSource, Batcher, Split};
 use image::{GrayImage, RgbImage};
 
@@ -43,7 +44,7 @@ const BATCH: usize = 5;
 const BATCH_BYTES: u64 = (BATCH * 3 * 8 * 8 * 4) as u64;
 
 fn streamed(root: &Path, seed: u64, budget: u64) -> StreamingBatcher {
-    let folder = StreamedFolder::open(root, OPTIONS, Split::Train).unwrap();
+    let folder = FolderSplit::open(root, OPTIONS, Split::Train).unwrap();
     StreamingBatcher::new(folder, BATCH, true, seed, budget)
 }
 
@@ -91,7 +92,7 @@ fn the_budget_sets_how_many_batches_wait() {
 fn a_file_broken_after_the_start_is_named_when_its_batch_comes() {
     let dir = tempfile::tempdir().unwrap();
     assorted_folder(dir.path(), 12);
-    let folder = StreamedFolder::open(dir.path(), OPTIONS, Split::Train).unwrap();
+    let folder = FolderSplit::open(dir.path(), OPTIONS, Split::Train).unwrap();
     let before = folder.sha256().unwrap();
     let victim = dir.path().join(&folder.files[0].0);
     let mut stream = StreamingBatcher::new(folder.clone(), BATCH, false, 0, 4 * BATCH_BYTES);
