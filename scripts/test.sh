@@ -5,8 +5,10 @@
 # (which changes only Burn's own crates and the LibTorch ones). The first run installs the
 # pinned torch and the Inception test's reference into .venv-tch (scripts/setup-tch.sh,
 # ~2.7 GB from PyPI). Extra arguments are cargo options (`-j 1`, `--no-fail-fast`) for both
-# `cargo test` calls; scripts/setup-data.sh installs Debian's Fashion-MNIST (the data tests find
-# it there); to run only some tests, call `cargo test --release --test it -- FILTER`.
+# `cargo test` calls. scripts/setup-data.sh installs Debian's Fashion-MNIST (the data tests
+# find it there); scripts/setup-slurm.sh installs Slurm and munge (the cluster tests start a
+# one-node cluster of their own). To run only some tests, call
+# `cargo test --release --test it -- FILTER`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +17,7 @@ BACKEND_GENERIC=(device_cli:: cli_run:: interrupt_resume:: model_shape:: objecti
     bound_math:: report_cli:: quality_eval:: inception_fid:: sample_cli::)
 
 scripts/setup-data.sh
+scripts/setup-slurm.sh
 scripts/setup-tch.sh reference
 cargo test --release "$@"
 DDPM_TEST_DEVICE=libtorch-cpu scripts/setup-tch.sh test "$@" --test it -- "${BACKEND_GENERIC[@]}"

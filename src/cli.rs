@@ -155,6 +155,59 @@ pub struct AblateArgs {
     pub device: Option<String>,
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// A grid's plan (OUT/grids/ID/plan.json, written by --slurm), for --task, --status or
+    /// --summary.
+    #[arg(long, conflicts_with_all = ["specs", "slurm"])]
+    pub plan: Option<PathBuf>,
+    /// Run only cell N of --plan: skip it when complete, resume it when unfinished (a Slurm
+    /// array task passes $SLURM_ARRAY_TASK_ID).
+    #[arg(long, requires = "plan")]
+    pub task: Option<usize>,
+    /// Every cell's state in --plan's run folders: pending, running, interrupted, ok,
+    /// diverged, failed.
+    #[arg(long, requires = "plan", conflicts_with = "task")]
+    pub status: bool,
+    /// Write --plan's summary.md from its run folders as they are.
+    #[arg(long, requires = "plan", conflicts_with_all = ["task", "status"])]
+    pub summary: bool,
+    /// Submit the grid to Slurm: a job array, one task per cell, and a summary job after it.
+    #[arg(long)]
+    pub slurm: bool,
+    #[command(flatten)]
+    pub scheduler: SlurmArgs,
+}
+
+/// `ablate --slurm`'s requests of the scheduler (sbatch's own option names).
+#[derive(Args)]
+pub struct SlurmArgs {
+    /// Write the plan and the sbatch scripts, submit nothing.
+    #[arg(long, requires = "slurm")]
+    pub dry_run: bool,
+    #[arg(long, requires = "slurm")]
+    pub partition: Option<String>,
+    /// Time limit of each task, as sbatch takes it (e.g. 2-00:00:00).
+    #[arg(long, requires = "slurm")]
+    pub time: Option<String>,
+    #[arg(long, requires = "slurm")]
+    pub gpus_per_task: Option<u32>,
+    #[arg(long, requires = "slurm")]
+    pub cpus_per_task: Option<u32>,
+    /// Memory per node, as sbatch takes it (e.g. 32G).
+    #[arg(long, requires = "slurm")]
+    pub mem: Option<String>,
+    #[arg(long, requires = "slurm")]
+    pub account: Option<String>,
+    #[arg(long, requires = "slurm")]
+    pub qos: Option<String>,
+    /// At most this many cells at once (the array's %N).
+    #[arg(long, requires = "slurm")]
+    pub array_parallelism: Option<usize>,
+    /// One more #SBATCH option, as given (repeatable), e.g. --sbatch-arg=--constraint=a100.
+    #[arg(long = "sbatch-arg", requires = "slurm", allow_hyphen_values = true)]
+    pub sbatch_args: Vec<String>,
+    /// Seconds before the time limit at which Slurm tells a task to checkpoint (SIGUSR2).
+    #[arg(long, requires = "slurm", default_value_t = 300)]
+    pub signal_seconds: u64,
 }
 
 #[derive(Args)]

@@ -1,24 +1,25 @@
 //! Command-line wiring only: parse the arguments (cli.rs), call the library once per
 //! subcommand, print what it returns, and turn outcomes into exit codes (in one place, `main`).
 
+mod ablate_commands;
 mod cli;
 mod data_commands;
 
+use ablate_commands::ablate;
 use data_commands::data_command;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use cli::{
-    AblateArgs, BenchArgs, Cli, Command, EvalArgs, ReportArgs, RunArgs, SampleArgs, SamplerArg,
-    ScheduleArgs, ValidateArgs,
+    BenchArgs, Cli, Command, EvalArgs, ReportArgs, RunArgs, SampleArgs, SamplerArg, ScheduleArgs,
+    ValidateArgs,
 };
-use ddpm_exp::ablate::{AblationRequest, Cell, CellTrainer, run_ablation};
 use ddpm_exp::bench::{BenchOptions, load_bench_spec, run_bench};
 use ddpm_exp::diffusion::SamplerKind;
-use ddpm_exp::error::{EXIT_DIVERGED, EXIT_FAILED, EXIT_INTERRUPTED, Failure};
+use ddpm_exp::error::{EXIT_DIVERGED, EXIT_INTERRUPTED, Failure};
 use ddpm_exp::record::schedule_table::write_schedule;
 use ddpm_exp::record::{RecordError, RunFolder};
 use ddpm_exp::report::model_figures::ModelFigureSettings;
@@ -107,42 +108,6 @@ fn run(args: RunArgs) -> Result<Ended, Failure> {
 }
 
 /// `ablate` trains its cells in this process, one after another.
-struct InProcess;
-
-impl CellTrainer for InProcess {
-    fn start(&self, cell: &Cell, out: &Path) -> Result<PathBuf, Failure> {
-        Ok(start_run(&cell.experiment, &cell.spec_file, out)?.run_dir)
-    }
-
-    fn resume(&self, run_dir: &Path) -> Result<(), Failure> {
-        resume_run(run_dir).map(|_| ())
-    }
-}
-
-fn ablate(args: AblateArgs) -> Result<Ended, Failure> {
-    let overrides = Overrides {
-        device: args.device,
-        ..Overrides::with_set(args.set)
-    };
-    let request = AblationRequest {
-        specs: args.specs,
-        seeds: &args.seeds,
-        profile: args.profile.as_deref(),
-        out: args.out,
-        overrides: &overrides,
-    };
-    let report = run_ablation(request, &InProcess)?;
-    print!("{}", report.table);
-    println!("{}", report.summary_path.display());
-    Ok(if report.interrupted {
-        Ended::Code(EXIT_INTERRUPTED)
-    } else if report.any_failed {
-        Ended::Code(EXIT_FAILED)
-    } else {
-        Ended::Ok
-    })
-}
-
 fn eval(args: EvalArgs) -> Result<Ended, Failure> {
     if !args.nll && !args.quality {
         return Err(Failure::BadInput(

@@ -3,6 +3,9 @@
 //! trained is the caller's [`CellTrainer`] (the binary passes the in-process trainer), so the
 //! grid's bookkeeping stays apart from training.
 
+pub mod plan;
+pub mod slurm;
+pub mod status;
 pub mod summary;
 
 use std::path::{Path, PathBuf};
@@ -93,11 +96,8 @@ pub struct AblationRequest<'a> {
     pub overrides: &'a Overrides,
 }
 
-/// Runs every cell of `request` with `trainer` and writes `summary.md` beside the run folders.
-pub fn run_ablation(
-    request: AblationRequest<'_>,
-    trainer: &dyn CellTrainer,
-) -> Result<AblationReport, Failure> {
+/// Every cell of `request`, resolved (a bad spec stops here), and the ablation folder.
+pub fn resolve(request: AblationRequest<'_>) -> Result<(Vec<Cell>, PathBuf), Failure> {
     let AblationRequest {
         specs,
         seeds,
@@ -114,6 +114,44 @@ pub fn run_ablation(
         Some(p) => PathBuf::from(format!("results/ablate-{p}")),
         None => PathBuf::from("results/ablate"),
     });
+    Ok((cells, out))
+}
+
+/// Writes the summary of a planned grid from its run folders as they are (the job that runs
+/// after a Slurm array; any time, to see where a grid stands).
+pub fn summarise_plan(plan: &plan::WrittenPlan) -> Result<AblationReport, Failure> {
+    let started = std::time::Instant::now();
+    let mut rows = Vec::new();
+    for planned in &plan.plan.cells {
+        let cell = plan.cell(planned.index)?;
+        let e = &cell.experiment;
+        let folder = existing_run(&plan.plan.out, e);
+        let dir = folder.as_ref().map(|f| f.dir().to_path_buf());
+        rows.push(summary::summarise(
+            &e.name,
+            e.seed,
+            &CellAction::Skipped,
+            dir.as_deref(),
+        ));
+    }
+    let profile = plan.plan.profile.as_deref();
+    let (table, summary_path) =
+        write_summary(&plan.plan.out, profile, &plan.plan.seeds, &rows, started)?;
+    Ok(AblationReport {
+        table,
+        summary_path,
+        any_failed: rows.iter().any(|r| r.status.starts_with("failed")),
+        interrupted: false,
+    })
+}
+
+/// Runs every cell of `request` with `trainer` and writes `summary.md` beside the run folders.
+pub fn run_ablation(
+    request: AblationRequest<'_>,
+    trainer: &dyn CellTrainer,
+) -> Result<AblationReport, Failure> {
+    let (seeds, profile) = (request.seeds, request.profile);
+    let (cells, out) = resolve(request)?;
     let started = std::time::Instant::now();
     let mut rows = Vec::new();
     let mut interrupted = false;

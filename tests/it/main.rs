@@ -29,6 +29,8 @@ mod report_tables;
 mod sample_cli;
 mod samplers;
 mod schedule_math;
+mod slurm_cluster;
+mod slurm_grid;
 mod spec_loading;
 mod streaming;
 mod timestep_sampling;

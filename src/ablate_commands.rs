@@ -1,0 +1,144 @@
+//! `ddpm-exp ablate …`: the grid in this process, one cell of a plan (a cluster task), a
+//! plan's status or summary, or the grid submitted to Slurm. Wiring only, as in main.rs.
+
+use std::path::{Path, PathBuf};
+
+use crate::Ended;
+use crate::cli::{AblateArgs, SlurmArgs};
+use ddpm_exp::ablate::plan::{GridPlan, WrittenPlan, write_plan};
+use ddpm_exp::ablate::slurm::{SlurmOptions, require, submit, write_scripts};
+use ddpm_exp::ablate::status::{grid_status, status_table};
+use ddpm_exp::ablate::{
+    AblationRequest, Cell, CellAction, CellTrainer, resolve, run_ablation, run_cell, summarise_plan,
+};
+use ddpm_exp::error::{EXIT_FAILED, EXIT_INTERRUPTED, Failure};
+use ddpm_exp::record::RunFolder;
+use ddpm_exp::record::meta::Status;
+use ddpm_exp::run::{resume_run, start_run};
+use ddpm_exp::spec::Overrides;
+
+/// Cells trained in this process.
+struct InProcess;
+
+impl CellTrainer for InProcess {
+    fn start(&self, cell: &Cell, out: &Path) -> Result<PathBuf, Failure> {
+        Ok(start_run(&cell.experiment, &cell.spec_file, out)?.run_dir)
+    }
+
+    fn resume(&self, run_dir: &Path) -> Result<(), Failure> {
+        resume_run(run_dir).map(|_| ())
+    }
+}
+
+pub fn ablate(args: AblateArgs) -> Result<Ended, Failure> {
+    if let Some(plan) = &args.plan {
+        let plan = GridPlan::read(plan)?;
+        return match (args.task, args.status, args.summary) {
+            (Some(index), _, _) => task(&plan, index),
+            (_, true, _) => {
+                print!("{}", status_table(&grid_status(&plan)?));
+                Ok(Ended::Ok)
+            }
+            (_, _, true) => {
+                let report = summarise_plan(&plan)?;
+                print!("{}", report.table);
+                println!("{}", report.summary_path.display());
+                Ok(Ended::Ok)
+            }
+            _ => Err(Failure::BadInput(
+                "--plan needs --task N, --status or --summary".into(),
+            )),
+        };
+    }
+    let overrides = Overrides {
+        device: args.device,
+        ..Overrides::with_set(args.set)
+    };
+    let request = AblationRequest {
+        specs: args.specs,
+        seeds: &args.seeds,
+        profile: args.profile.as_deref(),
+        out: args.out,
+        overrides: &overrides,
+    };
+    if args.slurm {
+        return submit_grid(request, &args.scheduler);
+    }
+    let report = run_ablation(request, &InProcess)?;
+    print!("{}", report.table);
+    println!("{}", report.summary_path.display());
+    Ok(if report.interrupted {
+        Ended::Code(EXIT_INTERRUPTED)
+    } else if report.any_failed {
+        Ended::Code(EXIT_FAILED)
+    } else {
+        Ended::Ok
+    })
+}
+
+/// One cell of the plan, as a cluster task runs it; exits as the run ended.
+fn task(plan: &WrittenPlan, index: usize) -> Result<Ended, Failure> {
+    let cell = plan.cell(index)?;
+    let e = &cell.experiment;
+    eprintln!("cell {index}: {} seed {}", e.name, e.seed);
+    let (action, run_dir) = run_cell(&plan.plan.out, &cell, &InProcess);
+    eprintln!("cell {index}: {action:?}");
+    if let CellAction::Failed(why) = action {
+        return Err(Failure::Failed(why));
+    }
+    let status = run_dir
+        .map(|d| RunFolder::at(d).current_meta())
+        .transpose()?
+        .map(|m| m.status);
+    Ok(match status {
+        Some(Status::Interrupted) => Ended::Code(EXIT_INTERRUPTED),
+        _ => Ended::Ok,
+    })
+}
+
+/// Resolves every cell, writes the plan and the scripts, and submits them (not with
+/// --dry-run); prints the job ids, or the scripts' paths.
+fn submit_grid(request: AblationRequest<'_>, args: &SlurmArgs) -> Result<Ended, Failure> {
+    let (seeds, profile) = (request.seeds, request.profile);
+    let (cells, out) = resolve(request)?;
+    if !args.dry_run {
+        require("sbatch")?;
+    }
+    let options = SlurmOptions {
+        partition: args.partition.clone(),
+        time: args.time.clone(),
+        gpus_per_task: args.gpus_per_task,
+        cpus_per_task: args.cpus_per_task,
+        mem: args.mem.clone(),
+        account: args.account.clone(),
+        qos: args.qos.clone(),
+        array_parallelism: args.array_parallelism,
+        sbatch_args: args.sbatch_args.clone(),
+        signal_seconds: args.signal_seconds,
+    };
+    let binary = std::env::current_exe()
+        .map_err(|e| Failure::Failed(format!("cannot find this program's path: {e}")))?;
+    let workdir = std::env::current_dir()
+        .map_err(|e| Failure::Failed(format!("cannot read the working folder: {e}")))?;
+    let absolute_out = std::path::absolute(&out).unwrap_or(out.clone());
+    options.check(&binary, &workdir, &absolute_out)?;
+    let plan = write_plan(&cells, &out, profile, seeds)?;
+    let scripts = write_scripts(&plan, &options, &binary, &workdir)?;
+    eprintln!("plan of {} cells: {}", cells.len(), plan.path().display());
+    if args.dry_run {
+        println!("{}", scripts.array.display());
+        println!("{}", scripts.summary.display());
+        return Ok(Ended::Ok);
+    }
+    let submitted = submit(&scripts)?;
+    eprintln!(
+        "submitted array job {} ({} tasks) and summary job {} (after it); watch it with \
+         `ddpm-exp ablate --plan {} --status`",
+        submitted.array_job,
+        cells.len(),
+        submitted.summary_job,
+        plan.path().display()
+    );
+    println!("{} {}", submitted.array_job, submitted.summary_job);
+    Ok(Ended::Ok)
+}

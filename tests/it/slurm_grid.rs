@@ -1,0 +1,226 @@
+//! `ablate --slurm` against a real one-node Slurm (slurm_cluster.rs): the six cells at a tiny
+//! scale as an array two at a time, every task ok, the dependent job's summary, and the same
+//! numbers as a sequential `ablate`; a bad spec refused before sbatch; `--dry-run`'s script
+//! accepted by `sbatch --test-only`; no sbatch on PATH.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ddpm_exp::record::RunFolder;
+use ddpm_exp::record::metrics::read_metrics;
+
+use super::common::{assert_success, bin};
+use super::slurm_cluster::TestCluster;
+
+const BASE: &str = "\
+seed: 0
+data: {dataset: digits}
+diffusion: {timesteps: 20}
+model: {channels: 8, channel_mult: [1, 2], num_res_blocks: 1, attention_resolutions: [4], dropout: 0.0, norm_groups: 4}
+train: {steps: 6, batch_size: 8, lr: 1.0e-3, warmup_steps: 2, log_every: 1, checkpoint_every: 3, ema_decay: 0.9}
+sample: {count: 4}
+eval: {nll_at_end: true, nll_images: 8, batch_size: 8}
+";
+
+/// The paper's six Table 2 cells (mean × variance × loss) on the tiny base.
+fn six_cells(dir: &Path) -> Vec<PathBuf> {
+    fs::write(dir.join("base.yaml"), BASE).unwrap();
+    let cells = [
+        ("mu_vlb_learned", "mu", "learned", "vlb"),
+        ("mu_vlb_fixed", "mu", "fixed_large", "vlb"),
+        ("mu_mse", "mu", "fixed_large", "simple"),
+        ("eps_vlb_learned", "eps", "learned", "vlb"),
+        ("eps_vlb_fixed", "eps", "fixed_large", "vlb"),
+        ("eps_simple", "eps", "fixed_large", "simple"),
+    ];
+    cells
+        .iter()
+        .map(|(name, mean, variance, loss)| {
+            let path = dir.join(format!("{name}.yaml"));
+            let yaml = format!(
+                "extends: base.yaml\nname: {name}\ndiffusion: {{mean: {mean}, variance: {variance}, loss: {loss}}}\n"
+            );
+            fs::write(&path, yaml).unwrap();
+            path
+        })
+        .collect()
+}
+
+/// The one run folder of `name` (seed 0) under `out`.
+fn run_of(out: &Path, name: &str) -> PathBuf {
+    let attempts = RunFolder::attempts(out, name, 0);
+    assert_eq!(attempts.len(), 1, "{name} under {}", out.display());
+    attempts[0].dir().to_path_buf()
+}
+
+#[test]
+fn a_grid_on_slurm_runs_every_cell_and_equals_the_sequential_run() {
+    let Some(cluster) = TestCluster::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let specs = six_cells(dir.path());
+    let timer = std::time::Instant::now();
+    let sequential = dir.path().join("sequential");
+    let local = bin()
+        .arg("ablate")
+        .args(&specs)
+        .arg("--out")
+        .arg(&sequential)
+        .output()
+        .unwrap();
+    assert_success(&local);
+    let sequential_time = timer.elapsed();
+
+    let grid = dir.path().join("grid");
+    let submitted = cluster
+        .command(env!("CARGO_BIN_EXE_ddpm-exp"))
+        .arg("ablate")
+        .args(&specs)
+        .arg("--out")
+        .arg(&grid)
+        .args([
+            "--slurm",
+            "--array-parallelism",
+            "2",
+            "--cpus-per-task",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert_success(&submitted);
+    let ids = String::from_utf8_lossy(&submitted.stdout).to_string();
+    assert_eq!(
+        ids.split_whitespace().count(),
+        2,
+        "array and summary job ids: {ids}"
+    );
+    cluster.wait_for_empty_queue(Duration::from_secs(300));
+    eprintln!(
+        "sequential {sequential_time:?}; on Slurm, all {:?}",
+        timer.elapsed()
+    );
+
+    // Every task's log is in the ablation folder; every cell ended ok.
+    let logs = fs::read_dir(grid.join("slurm")).unwrap().count();
+    assert_eq!(logs, 7, "six task logs and the summary job's");
+    let plan = fs::read_dir(grid.join("grids"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let status = bin()
+        .args(["ablate", "--status", "--plan"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert_success(&status);
+    let table = String::from_utf8_lossy(&status.stdout);
+    assert!(table.contains("6 cells: 6 ok"), "{table}");
+    // The dependent job's summary: six rows ok, and Table 2 as the sequential run's.
+    let summary = fs::read_to_string(grid.join("summary.md")).unwrap();
+    assert_eq!(summary.matches("| 0 | ok |").count(), 6, "{summary}");
+    let table2 = |text: &str| {
+        let start = text.find("## Table 2").unwrap();
+        text[start..text.find("## Runs").unwrap()].to_string()
+    };
+    let local_summary = fs::read_to_string(sequential.join("summary.md")).unwrap();
+    assert_eq!(table2(&summary), table2(&local_summary));
+    assert!(grid.join("report").is_dir(), "the summary job's report");
+    for spec in &specs {
+        let name = spec.file_stem().unwrap().to_string_lossy();
+        let (a, b) = (run_of(&sequential, &name), run_of(&grid, &name));
+        assert_eq!(
+            read_metrics(&a.join("metrics.parquet")).unwrap(),
+            read_metrics(&b.join("metrics.parquet")).unwrap(),
+            "{name}: the array task's numbers differ from the sequential run's"
+        );
+        assert_eq!(
+            fs::read(a.join("samples.png")).unwrap(),
+            fs::read(b.join("samples.png")).unwrap()
+        );
+    }
+
+    // A bad spec in the grid: exit 2, one line, nothing written, nothing submitted.
+    let bad = dir.path().join("bad.yaml");
+    fs::write(&bad, "extends: base.yaml\nname: bad\ntrain: {steps: -1}\n").unwrap();
+    let refused_out = dir.path().join("refused");
+    let refused = cluster
+        .command(env!("CARGO_BIN_EXE_ddpm-exp"))
+        .arg("ablate")
+        .args([&specs[0], &bad])
+        .arg("--out")
+        .arg(&refused_out)
+        .arg("--slurm")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("bad.yaml"), "{stderr}");
+    assert!(!refused_out.exists(), "nothing written for a refused grid");
+
+    // --dry-run writes a script that sbatch accepts, and submits nothing.
+    let dry = cluster
+        .command(env!("CARGO_BIN_EXE_ddpm-exp"))
+        .arg("ablate")
+        .args(&specs)
+        .arg("--out")
+        .arg(dir.path().join("dry"))
+        .args([
+            "--slurm",
+            "--dry-run",
+            "--time",
+            "00:10:00",
+            "--sbatch-arg=--comment=ddpm",
+        ])
+        .output()
+        .unwrap();
+    assert_success(&dry);
+    let stdout = String::from_utf8_lossy(&dry.stdout).to_string();
+    let array_script = PathBuf::from(stdout.lines().next().unwrap());
+    let script = fs::read_to_string(&array_script).unwrap();
+    for line in [
+        "#SBATCH --array=0-5\n",
+        "#SBATCH --time=00:10:00\n",
+        "#SBATCH --comment=ddpm\n",
+        "#SBATCH --signal=B:USR2@300\n",
+        "#SBATCH --requeue\n",
+    ] {
+        assert!(script.contains(line), "{line}: {script}");
+    }
+    let test_only = cluster
+        .command("sbatch")
+        .arg("--test-only")
+        .arg(&array_script)
+        .output()
+        .unwrap();
+    assert!(
+        test_only.status.success(),
+        "{}",
+        String::from_utf8_lossy(&test_only.stderr)
+    );
+    cluster.wait_for_empty_queue(Duration::from_secs(5));
+}
+
+#[test]
+fn without_sbatch_on_path_the_grid_is_refused_in_one_line_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let specs = six_cells(dir.path());
+    let out = dir.path().join("grid");
+    let refused = bin()
+        .env("PATH", dir.path())
+        .arg("ablate")
+        .args(&specs)
+        .arg("--out")
+        .arg(&out)
+        .arg("--slurm")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("`sbatch` cannot be run"), "{stderr}");
+    assert!(!out.exists());
+}
