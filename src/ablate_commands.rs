@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::Ended;
 use crate::cli::{AblateArgs, SlurmArgs};
 use ddpm_exp::ablate::plan::{GridPlan, WrittenPlan, write_plan};
-use ddpm_exp::ablate::slurm::{SlurmOptions, require, submit, write_scripts};
+use ddpm_exp::ablate::slurm::{SlurmOptions, requeue_self, require, submit, write_scripts};
 use ddpm_exp::ablate::status::{grid_status, status_table};
 use ddpm_exp::ablate::{
     AblationRequest, Cell, CellAction, CellTrainer, resolve, run_ablation, run_cell, summarise_plan,
@@ -86,14 +86,16 @@ fn task(plan: &WrittenPlan, index: usize) -> Result<Ended, Failure> {
     if let CellAction::Failed(why) = action {
         return Err(Failure::Failed(why));
     }
-    let status = run_dir
-        .map(|d| RunFolder::at(d).current_meta())
-        .transpose()?
-        .map(|m| m.status);
-    Ok(match status {
-        Some(Status::Interrupted) => Ended::Code(EXIT_INTERRUPTED),
-        _ => Ended::Ok,
-    })
+    let Some(run_dir) = run_dir else {
+        return Ok(Ended::Ok);
+    };
+    if RunFolder::at(&run_dir).current_meta()?.status != Status::Interrupted {
+        return Ok(Ended::Ok);
+    }
+    if ddpm_exp::interrupt::preempted() {
+        requeue_self(&run_dir, plan.plan.max_requeues)?;
+    }
+    Ok(Ended::Code(EXIT_INTERRUPTED))
 }
 
 /// Resolves every cell, writes the plan and the scripts, and submits them (not with
@@ -122,7 +124,7 @@ fn submit_grid(request: AblationRequest<'_>, args: &SlurmArgs) -> Result<Ended, 
         .map_err(|e| Failure::Failed(format!("cannot read the working folder: {e}")))?;
     let absolute_out = std::path::absolute(&out).unwrap_or(out.clone());
     options.check(&binary, &workdir, &absolute_out)?;
-    let plan = write_plan(&cells, &out, profile, seeds)?;
+    let plan = write_plan(&cells, &out, profile, seeds, args.max_requeues)?;
     let scripts = write_scripts(&plan, &options, &binary, &workdir)?;
     eprintln!("plan of {} cells: {}", cells.len(), plan.path().display());
     if args.dry_run {

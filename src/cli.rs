@@ -208,6 +208,10 @@ pub struct SlurmArgs {
     /// Seconds before the time limit at which Slurm tells a task to checkpoint (SIGUSR2).
     #[arg(long, requires = "slurm", default_value_t = 300)]
     pub signal_seconds: u64,
+    /// How often a task may requeue itself after that warning (then it stays interrupted;
+    /// submitting the grid again continues it).
+    #[arg(long, requires = "slurm", default_value_t = 3)]
+    pub max_requeues: u32,
 }
 
 #[derive(Args)]

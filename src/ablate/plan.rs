@@ -24,6 +24,8 @@ pub struct GridPlan {
     pub out: PathBuf,
     pub profile: Option<String>,
     pub seeds: Vec<u64>,
+    /// How often a cluster task may requeue itself after SIGUSR2 (ablate/slurm.rs).
+    pub max_requeues: u32,
     pub cells: Vec<PlannedCell>,
 }
 
@@ -64,6 +66,7 @@ pub fn write_plan(
     out: &Path,
     profile: Option<&str>,
     seeds: &[u64],
+    max_requeues: u32,
 ) -> Result<WrittenPlan, Failure> {
     let out = std::path::absolute(out).map_err(|e| RecordError::unwritable(out, e))?;
     let texts = resolved_texts(cells);
@@ -92,6 +95,7 @@ pub fn write_plan(
         out,
         profile: profile.map(str::to_string),
         seeds: seeds.to_vec(),
+        max_requeues,
         cells: planned,
     };
     let json = serde_json::to_string_pretty(&plan).expect("plan serialises");

@@ -12,6 +12,7 @@ use std::process::Command;
 
 use super::plan::WrittenPlan;
 use crate::error::Failure;
+use crate::record::RunFolder;
 
 /// What `ablate --slurm` asks of the scheduler.
 #[derive(Debug, Clone, Default)]
@@ -216,4 +217,48 @@ fn sbatch(args: &[&str], script: &Path) -> Result<String, Failure> {
         )));
     }
     Ok(id)
+}
+
+/// After a task's run stopped on SIGUSR2 (checkpoint written, status interrupted): records the
+/// requeue in the run's meta.json and asks Slurm to put this task back in the queue, unless it
+/// has restarted `max` times already (`SLURM_RESTART_COUNT`). Returns the restart count asked
+/// for, or None when the cap is reached or this is not a Slurm job.
+pub fn requeue_self(run_dir: &Path, max: u32) -> Result<Option<u32>, Failure> {
+    let Ok(job) = std::env::var("SLURM_JOB_ID") else {
+        return Ok(None);
+    };
+    let restarts: u32 = std::env::var("SLURM_RESTART_COUNT")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    if restarts >= max {
+        eprintln!("not requeued: job {job} has restarted {restarts} times (--max-requeues {max})");
+        return Ok(None);
+    }
+    // Recorded first: Slurm ends this process as it requeues the job.
+    let folder = RunFolder::at(run_dir);
+    {
+        let _lock = folder.lock()?;
+        let mut meta = folder.read_meta()?;
+        meta.requeues += 1;
+        folder.write_meta(&meta)?;
+    }
+    let output = Command::new("scontrol")
+        .args(["requeue", &job])
+        .output()
+        .map_err(|e| {
+            Failure::Failed(format!("scontrol cannot be run to requeue job {job}: {e}"))
+        })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(Failure::Failed(format!(
+            "scontrol requeue {job} failed: {}",
+            stderr.trim()
+        )));
+    }
+    eprintln!(
+        "requeued job {job}: restart {} of at most {max}",
+        restarts + 1
+    );
+    Ok(Some(restarts + 1))
 }

@@ -56,6 +56,14 @@ pub struct Meta {
     /// SHA-256 of the data the run was started on; absent in runs made before it was recorded.
     #[serde(default)]
     pub data_sha256: Option<DataDigest>,
+    /// Times a cluster task asked Slurm to requeue it after a preemption warning (SIGUSR2),
+    /// at most `ablate --slurm --max-requeues`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub requeues: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// `ImageSet::sha256` of each split.

@@ -77,6 +77,7 @@ fn record_start(
         steps_per_second: None,
         resumed_at_steps: Vec::new(),
         data_sha256: Some(data_sha256),
+        requeues: 0,
     };
     folder.write_meta(&meta)?;
     Ok(meta)

@@ -107,6 +107,7 @@ fn write_run(results: &Path, spec: &Experiment, status: Status, scores: Option<S
         steps_per_second: Some(20.0),
         resumed_at_steps: Vec::new(),
         data_sha256: None,
+        requeues: 0,
     };
     RunFolder::at(&dir).write_meta(&meta).unwrap();
     if let Some(s) = scores {

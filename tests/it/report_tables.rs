@@ -42,6 +42,7 @@ fn meta(run_id: &str, name: &str, seed: u64, status: Status, steps_done: u64) ->
         steps_per_second: Some(20.0),
         resumed_at_steps: Vec::new(),
         data_sha256: None,
+        requeues: 0,
     }
 }
 

@@ -224,3 +224,123 @@ fn without_sbatch_on_path_the_grid_is_refused_in_one_line_before_anything_is_wri
     assert!(stderr.contains("`sbatch` cannot be run"), "{stderr}");
     assert!(!out.exists());
 }
+
+#[test]
+fn a_task_warned_with_usr2_requeues_itself_and_ends_like_the_uninterrupted_run() {
+    let Some(cluster) = TestCluster::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let spec = six_cells(dir.path()).pop().unwrap(); // eps_simple
+    let longer = [
+        "--set",
+        "train.steps=200",
+        "--set",
+        "train.checkpoint_every=10",
+    ];
+    let whole = dir.path().join("whole");
+    let local = bin()
+        .arg("ablate")
+        .arg(&spec)
+        .arg("--out")
+        .arg(&whole)
+        .args(longer)
+        .output()
+        .unwrap();
+    assert_success(&local);
+
+    let grid = dir.path().join("grid");
+    let submitted = cluster
+        .command(env!("CARGO_BIN_EXE_ddpm-exp"))
+        .arg("ablate")
+        .arg(&spec)
+        .arg("--out")
+        .arg(&grid)
+        .args(longer)
+        .args(["--slurm", "--cpus-per-task", "1"])
+        .output()
+        .unwrap();
+    assert_success(&submitted);
+    let array = String::from_utf8_lossy(&submitted.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let task = format!("{array}_0");
+
+    // Mid-training (its first checkpoint is there), the scheduler's warning.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let first_checkpoint = || {
+        RunFolder::attempts(&grid, "eps_simple", 0)
+            .first()
+            .is_some_and(|f| !f.checkpoints().is_empty())
+    };
+    while !first_checkpoint() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint in 2 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let signalled = cluster
+        .command("scancel")
+        .args(["--signal=USR2", "--batch", &task])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+
+    // Requeued, Slurm holds the task a while (BeginTime): release it at once.
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    let mut released = false;
+    loop {
+        let queue = cluster
+            .command("squeue")
+            .args(["-h", "-o", "%i %T %r"])
+            .output()
+            .unwrap();
+        let queue = String::from_utf8_lossy(&queue.stdout).to_string();
+        if queue.trim().is_empty() {
+            break;
+        }
+        if !released
+            && queue
+                .lines()
+                .any(|l| l.contains("PENDING") && l.contains("BeginTime"))
+        {
+            let update = cluster
+                .command("scontrol")
+                .args(["update", &format!("jobid={task}"), "starttime=now"])
+                .status()
+                .unwrap();
+            released = update.success();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still queued:\n{queue}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(released, "the task was never seen requeued");
+
+    let (a, b) = (run_of(&whole, "eps_simple"), run_of(&grid, "eps_simple"));
+    let meta = RunFolder::at(&b).read_meta().unwrap();
+    assert_eq!(meta.status, ddpm_exp::record::meta::Status::Ok);
+    assert_eq!(meta.requeues, 1, "{meta:?}");
+    assert_eq!(meta.resumed_at_steps.len(), 1, "{meta:?}");
+    assert!(meta.resumed_at_steps[0] < 200);
+    assert_eq!(
+        read_metrics(&a.join("metrics.parquet")).unwrap(),
+        read_metrics(&b.join("metrics.parquet")).unwrap(),
+    );
+    let state = "checkpoints/step_00000200/state.json";
+    assert_eq!(
+        fs::read(a.join(state)).unwrap(),
+        fs::read(b.join(state)).unwrap()
+    );
+    assert_eq!(
+        fs::read(a.join("samples.png")).unwrap(),
+        fs::read(b.join("samples.png")).unwrap()
+    );
+    let log = fs::read_to_string(grid.join(format!("slurm/{array}_0.out"))).unwrap();
+    assert!(log.contains("requeued job"), "{log}");
+}
