@@ -5,12 +5,14 @@ use std::path::{Path, PathBuf};
 
 use crate::Ended;
 use crate::cli::{AblateArgs, SlurmArgs};
+use ddpm_exp::ablate::parallel::{Slot, cpu_slots, device_slots, run_pool};
 use ddpm_exp::ablate::plan::{GridPlan, WrittenPlan, write_plan};
 use ddpm_exp::ablate::slurm::{SlurmOptions, requeue_self, require, submit, write_scripts};
 use ddpm_exp::ablate::status::{grid_status, status_table};
 use ddpm_exp::ablate::{
     AblationRequest, Cell, CellAction, CellTrainer, resolve, run_ablation, run_cell, summarise_plan,
 };
+use ddpm_exp::device::DeviceName;
 use ddpm_exp::error::{EXIT_FAILED, EXIT_INTERRUPTED, Failure};
 use ddpm_exp::record::RunFolder;
 use ddpm_exp::record::meta::Status;
@@ -50,8 +52,13 @@ pub fn ablate(args: AblateArgs) -> Result<Ended, Failure> {
             )),
         };
     }
+    // Each GPU process sees only its own GPU, as cuda:0.
+    let device = match args.devices.is_empty() {
+        true => args.device,
+        false => Some(args.device.unwrap_or_else(|| "cuda".into())),
+    };
     let overrides = Overrides {
-        device: args.device,
+        device,
         ..Overrides::with_set(args.set)
     };
     let request = AblationRequest {
@@ -64,12 +71,64 @@ pub fn ablate(args: AblateArgs) -> Result<Ended, Failure> {
     if args.slurm {
         return submit_grid(request, &args.scheduler);
     }
+    let slots = match (args.jobs, args.devices.is_empty()) {
+        (Some(0), _) => return Err(Failure::BadInput("--jobs: at least 1".into())),
+        (Some(jobs), _) if jobs > 1 => Some(cpu_slots(jobs)),
+        (_, false) => Some(device_slots(&args.devices)?),
+        _ => None,
+    };
+    if let Some(slots) = slots {
+        return run_concurrently(request, &slots);
+    }
     let report = run_ablation(request, &InProcess)?;
     print!("{}", report.table);
     println!("{}", report.summary_path.display());
     Ok(if report.interrupted {
         Ended::Code(EXIT_INTERRUPTED)
     } else if report.any_failed {
+        Ended::Code(EXIT_FAILED)
+    } else {
+        Ended::Ok
+    })
+}
+
+/// The grid over a pool of processes on this machine (`--jobs`, `--devices`), then its summary.
+fn run_concurrently(request: AblationRequest<'_>, slots: &[Slot]) -> Result<Ended, Failure> {
+    let (seeds, profile) = (request.seeds, request.profile);
+    let (cells, out) = resolve(request)?;
+    let gpu_slots = slots.iter().any(|s| !s.env.is_empty());
+    if let Some(cell) = cells
+        .iter()
+        .find(|c| gpu_slots && c.experiment.device != DeviceName::Cuda(0))
+    {
+        return Err(Failure::BadInput(format!(
+            "--devices: every cell trains on cuda (each process sees its own GPU as cuda:0); {} has \
+             device {}",
+            cell.spec_file.display(),
+            cell.experiment.device
+        )));
+    }
+    let plan = write_plan(&cells, &out, profile, seeds, 0)?;
+    let program = std::env::current_exe()
+        .map_err(|e| Failure::Failed(format!("cannot find this program's path: {e}")))?;
+    let ends = run_pool(&plan, &program, slots)?;
+    let report = summarise_plan(&plan)?;
+    print!("{}", report.table);
+    println!("{}", report.summary_path.display());
+    for end in ends.iter().filter(|e| e.code != Some(0)) {
+        eprintln!(
+            "cell {} ended with exit {:?}: see {}",
+            end.index,
+            end.code,
+            end.log.display()
+        );
+    }
+    let interrupted = ddpm_exp::interrupt::requested()
+        || ends.len() < cells.len()
+        || ends.iter().any(|e| e.code == Some(EXIT_INTERRUPTED));
+    Ok(if interrupted {
+        Ended::Code(EXIT_INTERRUPTED)
+    } else if report.any_failed || ends.iter().any(|e| e.code != Some(0)) {
         Ended::Code(EXIT_FAILED)
     } else {
         Ended::Ok

@@ -170,6 +170,13 @@ pub struct AblateArgs {
     /// Write --plan's summary.md from its run folders as they are.
     #[arg(long, requires = "plan", conflicts_with_all = ["task", "status"])]
     pub summary: bool,
+    /// Run this many cells at once on this machine, one process each (CPU cells).
+    #[arg(long, conflicts_with_all = ["plan", "slurm", "devices"])]
+    pub jobs: Option<usize>,
+    /// Run cells at once, one process per GPU, each seeing only its own (comma-separated
+    /// cuda:N; the cells train on `cuda`).
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["plan", "slurm"])]
+    pub devices: Vec<String>,
     /// Submit the grid to Slurm: a job array, one task per cell, and a summary job after it.
     #[arg(long)]
     pub slurm: bool,

@@ -3,6 +3,7 @@
 //! trained is the caller's [`CellTrainer`] (the binary passes the in-process trainer), so the
 //! grid's bookkeeping stays apart from training.
 
+pub mod parallel;
 pub mod plan;
 pub mod slurm;
 pub mod status;

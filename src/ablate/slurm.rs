@@ -243,22 +243,28 @@ pub fn requeue_self(run_dir: &Path, max: u32) -> Result<Option<u32>, Failure> {
         meta.requeues += 1;
         folder.write_meta(&meta)?;
     }
+    // Said first as well: Slurm stops this task (and may stop scontrol with it, by a signal)
+    // as soon as the requeue is accepted.
+    eprintln!(
+        "requeueing job {job}: restart {} of at most {max}",
+        restarts + 1
+    );
     let output = Command::new("scontrol")
         .args(["requeue", &job])
         .output()
         .map_err(|e| {
             Failure::Failed(format!("scontrol cannot be run to requeue job {job}: {e}"))
         })?;
-    if !output.status.success() {
+    let stopped_by_slurm = {
+        use std::os::unix::process::ExitStatusExt;
+        output.status.signal().is_some()
+    };
+    if !output.status.success() && !stopped_by_slurm {
         let stderr = String::from_utf8_lossy(&output.stderr);
         return Err(Failure::Failed(format!(
             "scontrol requeue {job} failed: {}",
             stderr.trim()
         )));
     }
-    eprintln!(
-        "requeued job {job}: restart {} of at most {max}",
-        restarts + 1
-    );
     Ok(Some(restarts + 1))
 }

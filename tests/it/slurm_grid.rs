@@ -1,7 +1,8 @@
 //! `ablate --slurm` against a real one-node Slurm (slurm_cluster.rs): the six cells at a tiny
 //! scale as an array two at a time, every task ok, the dependent job's summary, and the same
-//! numbers as a sequential `ablate`; a bad spec refused before sbatch; `--dry-run`'s script
-//! accepted by `sbatch --test-only`; no sbatch on PATH.
+//! numbers as a sequential `ablate`; a task warned with SIGUSR2 requeued and resumed to the
+//! uninterrupted result; a bad spec refused before sbatch; `--dry-run`'s script
+//! accepted by `sbatch --test-only`; no sbatch on PATH. And `--jobs 2` on one machine.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -342,5 +343,63 @@ fn a_task_warned_with_usr2_requeues_itself_and_ends_like_the_uninterrupted_run()
         fs::read(b.join("samples.png")).unwrap()
     );
     let log = fs::read_to_string(grid.join(format!("slurm/{array}_0.out"))).unwrap();
-    assert!(log.contains("requeued job"), "{log}");
+    assert!(log.contains("requeueing job"), "{log}");
+}
+
+#[test]
+fn two_jobs_on_one_machine_give_the_sequential_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let specs = six_cells(dir.path());
+    let ablate = |out: &str, extra: &[&str]| {
+        let output = bin()
+            .arg("ablate")
+            .args(&specs)
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_success(&output);
+        fs::read_to_string(dir.path().join(out).join("summary.md")).unwrap()
+    };
+    let sequential = ablate("sequential", &[]);
+    let timer = std::time::Instant::now();
+    let pooled = ablate("pooled", &["--jobs", "2"]);
+    eprintln!("--jobs 2: {:?}", timer.elapsed());
+    let table2 = |text: &str| {
+        let start = text.find("## Table 2").unwrap();
+        text[start..text.find("## Runs").unwrap()].to_string()
+    };
+    assert_eq!(table2(&pooled), table2(&sequential));
+    assert_eq!(pooled.matches("| 0 | ok |").count(), 6, "{pooled}");
+    for spec in &specs {
+        let name = spec.file_stem().unwrap().to_string_lossy();
+        let (a, b) = (
+            run_of(&dir.path().join("sequential"), &name),
+            run_of(&dir.path().join("pooled"), &name),
+        );
+        assert_eq!(
+            read_metrics(&a.join("metrics.parquet")).unwrap(),
+            read_metrics(&b.join("metrics.parquet")).unwrap(),
+            "{name}"
+        );
+    }
+    let logs = fs::read_dir(dir.path().join("pooled/logs"))
+        .unwrap()
+        .count();
+    assert_eq!(logs, 6, "one log per cell");
+
+    // --devices takes CUDA devices only.
+    let refused = bin()
+        .arg("ablate")
+        .args(&specs)
+        .args(["--devices", "cuda:0,cpu"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--devices cpu: expected CUDA devices as cuda:N"),
+        "{stderr}"
+    );
 }
