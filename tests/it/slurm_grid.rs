@@ -162,6 +162,25 @@ fn a_grid_on_slurm_runs_every_cell_and_equals_the_sequential_run() {
     assert!(stderr.contains("bad.yaml"), "{stderr}");
     assert!(!refused_out.exists(), "nothing written for a refused grid");
 
+    // A submission Slurm refuses (no such partition): one line, exit 2, nothing queued.
+    let refused = cluster
+        .command(env!("CARGO_BIN_EXE_ddpm-exp"))
+        .arg("ablate")
+        .args(&specs)
+        .arg("--out")
+        .arg(dir.path().join("nowhere"))
+        .args(["--slurm", "--partition", "nosuch"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    let last = stderr.lines().last().unwrap_or("");
+    assert!(
+        last.starts_with("error: sbatch refused") && last.contains("array.sbatch"),
+        "{stderr}"
+    );
+    cluster.wait_for_empty_queue(Duration::from_secs(5));
+
     // --dry-run writes a script that sbatch accepts, and submits nothing.
     let dry = cluster
         .command(env!("CARGO_BIN_EXE_ddpm-exp"))
