@@ -1,7 +1,8 @@
 //! `ablate --slurm` against a real one-node Slurm (slurm_cluster.rs): the six cells at a tiny
 //! scale as an array two at a time, every task ok, the dependent job's summary, and the same
 //! numbers as a sequential `ablate`; a task warned with SIGUSR2 requeued and resumed to the
-//! uninterrupted result; a bad spec refused before sbatch; `--dry-run`'s script
+//! uninterrupted result, and one killed without warning resumed when the grid is submitted
+//! again; a bad spec or partition refused before anything is queued; `--dry-run`'s script
 //! accepted by `sbatch --test-only`; no sbatch on PATH. And `--jobs 2` on one machine.
 
 use std::fs;
@@ -245,63 +246,104 @@ fn without_sbatch_on_path_the_grid_is_refused_in_one_line_before_anything_is_wri
     assert!(!out.exists());
 }
 
+/// One longer cell on the test cluster, beside its uninterrupted sequential run.
+struct OneCell {
+    cluster: TestCluster,
+    dir: tempfile::TempDir,
+    spec: PathBuf,
+}
+
+const LONGER: [&str; 4] = [
+    "--set",
+    "train.steps=200",
+    "--set",
+    "train.checkpoint_every=10",
+];
+
+impl OneCell {
+    fn start() -> Option<OneCell> {
+        let cluster = TestCluster::start()?;
+        let dir = tempfile::tempdir().unwrap();
+        let spec = six_cells(dir.path()).pop().unwrap(); // eps_simple
+        let local = bin()
+            .arg("ablate")
+            .arg(&spec)
+            .arg("--out")
+            .arg(dir.path().join("whole"))
+            .args(LONGER)
+            .output()
+            .unwrap();
+        assert_success(&local);
+        Some(OneCell { cluster, dir, spec })
+    }
+
+    fn grid(&self) -> PathBuf {
+        self.dir.path().join("grid")
+    }
+
+    /// Submits the one-cell grid; returns its task's job id (`ARRAY_0`).
+    fn submit(&self) -> String {
+        let submitted = self
+            .cluster
+            .command(env!("CARGO_BIN_EXE_ddpm-exp"))
+            .arg("ablate")
+            .arg(&self.spec)
+            .arg("--out")
+            .arg(self.grid())
+            .args(LONGER)
+            .args(["--slurm", "--cpus-per-task", "1"])
+            .output()
+            .unwrap();
+        assert_success(&submitted);
+        let stdout = String::from_utf8_lossy(&submitted.stdout);
+        format!("{}_0", stdout.split_whitespace().next().unwrap())
+    }
+
+    /// Waits until the task's run has its first checkpoint: mid-training.
+    fn wait_for_first_checkpoint(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        let grid = self.grid();
+        let first_checkpoint = || {
+            RunFolder::attempts(&grid, "eps_simple", 0)
+                .first()
+                .is_some_and(|f| !f.checkpoints().is_empty())
+        };
+        while !first_checkpoint() {
+            let late = std::time::Instant::now() > deadline;
+            assert!(!late, "no checkpoint in 2 minutes");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The task's run ended ok with the uninterrupted run's rows, final state and samples,
+    /// resumed once; its meta.json.
+    fn assert_like_the_uninterrupted_run(&self) -> ddpm_exp::record::meta::Meta {
+        let whole = run_of(&self.dir.path().join("whole"), "eps_simple");
+        let run = run_of(&self.grid(), "eps_simple");
+        let meta = RunFolder::at(&run).read_meta().unwrap();
+        assert_eq!(meta.status, ddpm_exp::record::meta::Status::Ok);
+        assert_eq!(meta.resumed_at_steps.len(), 1, "{meta:?}");
+        assert!(meta.resumed_at_steps[0] < 200);
+        assert_eq!(
+            read_metrics(&whole.join("metrics.parquet")).unwrap(),
+            read_metrics(&run.join("metrics.parquet")).unwrap(),
+        );
+        for file in ["checkpoints/step_00000200/state.json", "samples.png"] {
+            assert_eq!(
+                fs::read(whole.join(file)).unwrap(),
+                fs::read(run.join(file)).unwrap()
+            );
+        }
+        meta
+    }
+}
+
 #[test]
 fn a_task_warned_with_usr2_requeues_itself_and_ends_like_the_uninterrupted_run() {
-    let Some(cluster) = TestCluster::start() else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let spec = six_cells(dir.path()).pop().unwrap(); // eps_simple
-    let longer = [
-        "--set",
-        "train.steps=200",
-        "--set",
-        "train.checkpoint_every=10",
-    ];
-    let whole = dir.path().join("whole");
-    let local = bin()
-        .arg("ablate")
-        .arg(&spec)
-        .arg("--out")
-        .arg(&whole)
-        .args(longer)
-        .output()
-        .unwrap();
-    assert_success(&local);
-
-    let grid = dir.path().join("grid");
-    let submitted = cluster
-        .command(env!("CARGO_BIN_EXE_ddpm-exp"))
-        .arg("ablate")
-        .arg(&spec)
-        .arg("--out")
-        .arg(&grid)
-        .args(longer)
-        .args(["--slurm", "--cpus-per-task", "1"])
-        .output()
-        .unwrap();
-    assert_success(&submitted);
-    let array = String::from_utf8_lossy(&submitted.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
-    let task = format!("{array}_0");
-
-    // Mid-training (its first checkpoint is there), the scheduler's warning.
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    let first_checkpoint = || {
-        RunFolder::attempts(&grid, "eps_simple", 0)
-            .first()
-            .is_some_and(|f| !f.checkpoints().is_empty())
-    };
-    while !first_checkpoint() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no checkpoint in 2 minutes"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let Some(one) = OneCell::start() else { return };
+    let task = one.submit();
+    one.wait_for_first_checkpoint();
+    let cluster = &one.cluster;
     let signalled = cluster
         .command("scancel")
         .args(["--signal=USR2", "--batch", &task])
@@ -322,14 +364,14 @@ fn a_task_warned_with_usr2_requeues_itself_and_ends_like_the_uninterrupted_run()
         if queue.trim().is_empty() {
             break;
         }
-        if !released
-            && queue
-                .lines()
-                .any(|l| l.contains("PENDING") && l.contains("BeginTime"))
-        {
+        let held = queue
+            .lines()
+            .any(|l| l.contains("PENDING") && l.contains("BeginTime"));
+        if !released && held {
+            let job = format!("jobid={task}");
             let update = cluster
                 .command("scontrol")
-                .args(["update", &format!("jobid={task}"), "starttime=now"])
+                .args(["update", &job, "starttime=now"])
                 .status()
                 .unwrap();
             released = update.success();
@@ -341,28 +383,46 @@ fn a_task_warned_with_usr2_requeues_itself_and_ends_like_the_uninterrupted_run()
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(released, "the task was never seen requeued");
-
-    let (a, b) = (run_of(&whole, "eps_simple"), run_of(&grid, "eps_simple"));
-    let meta = RunFolder::at(&b).read_meta().unwrap();
-    assert_eq!(meta.status, ddpm_exp::record::meta::Status::Ok);
+    let meta = one.assert_like_the_uninterrupted_run();
     assert_eq!(meta.requeues, 1, "{meta:?}");
-    assert_eq!(meta.resumed_at_steps.len(), 1, "{meta:?}");
-    assert!(meta.resumed_at_steps[0] < 200);
-    assert_eq!(
-        read_metrics(&a.join("metrics.parquet")).unwrap(),
-        read_metrics(&b.join("metrics.parquet")).unwrap(),
-    );
-    let state = "checkpoints/step_00000200/state.json";
-    assert_eq!(
-        fs::read(a.join(state)).unwrap(),
-        fs::read(b.join(state)).unwrap()
-    );
-    assert_eq!(
-        fs::read(a.join("samples.png")).unwrap(),
-        fs::read(b.join("samples.png")).unwrap()
-    );
-    let log = fs::read_to_string(grid.join(format!("slurm/{array}_0.out"))).unwrap();
+    let array = task.trim_end_matches("_0");
+    let log = fs::read_to_string(one.grid().join(format!("slurm/{array}_0.out"))).unwrap();
     assert!(log.contains("requeueing job"), "{log}");
+}
+
+#[test]
+fn a_task_killed_without_warning_resumes_when_the_grid_is_submitted_again() {
+    let Some(one) = OneCell::start() else { return };
+    let task = one.submit();
+    one.wait_for_first_checkpoint();
+    // As a node failure would: SIGKILL, no checkpoint of its own, no requeue.
+    let killed = one
+        .cluster
+        .command("scancel")
+        .args(["--signal=KILL", "--full", &task])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    one.cluster.wait_for_empty_queue(Duration::from_secs(120));
+    let plan = fs::read_dir(one.grid().join("grids"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let status = bin()
+        .args(["ablate", "--status", "--plan"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&status.stdout);
+    assert!(table.contains("| interrupted |"), "{table}");
+
+    // The same command again: the same plan, and the task resumes from the newest checkpoint.
+    one.submit();
+    one.cluster.wait_for_empty_queue(Duration::from_secs(300));
+    let meta = one.assert_like_the_uninterrupted_run();
+    assert_eq!(meta.requeues, 0);
 }
 
 #[test]
