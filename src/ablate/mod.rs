@@ -121,7 +121,6 @@ pub fn resolve(request: AblationRequest<'_>) -> Result<(Vec<Cell>, PathBuf), Fai
 /// Writes the summary of a planned grid from its run folders as they are (the job that runs
 /// after a Slurm array; any time, to see where a grid stands).
 pub fn summarise_plan(plan: &plan::WrittenPlan) -> Result<AblationReport, Failure> {
-    let started = std::time::Instant::now();
     let mut rows = Vec::new();
     for planned in &plan.plan.cells {
         let cell = plan.cell(planned.index)?;
@@ -136,8 +135,18 @@ pub fn summarise_plan(plan: &plan::WrittenPlan) -> Result<AblationReport, Failur
         ));
     }
     let profile = plan.plan.profile.as_deref();
-    let (table, summary_path) =
-        write_summary(&plan.plan.out, profile, &plan.plan.seeds, &rows, started)?;
+    let id = plan.dir.file_name().unwrap_or_default().to_string_lossy();
+    let provenance = format!(
+        "read from the run folders of grid {id} at {}",
+        crate::record::meta::now()
+    );
+    let (table, summary_path) = write_summary(
+        &plan.plan.out,
+        profile,
+        &plan.plan.seeds,
+        &rows,
+        &provenance,
+    )?;
     Ok(AblationReport {
         table,
         summary_path,
@@ -182,7 +191,9 @@ pub fn run_ablation(
             break;
         }
     }
-    let (table, summary_path) = write_summary(&out, profile, seeds, &rows, started)?;
+    let minutes = started.elapsed().as_secs_f64() / 60.0;
+    let provenance = format!("wall time of this invocation: {minutes:.1} min");
+    let (table, summary_path) = write_summary(&out, profile, seeds, &rows, &provenance)?;
     let any_failed = rows.iter().any(|r| r.status.starts_with("failed"));
     Ok(AblationReport {
         table,
@@ -199,16 +210,15 @@ fn write_summary(
     profile: Option<&str>,
     seeds: &[u64],
     rows: &[summary::SummaryRow],
-    started: std::time::Instant,
+    provenance: &str,
 ) -> Result<(String, PathBuf), Failure> {
     let table = format!(
         "## Table 2 (the paper's layout)\n\n{}\n## Runs\n\n{}",
         summary::paper_table(rows),
         summary::markdown(rows)
     );
-    let minutes = started.elapsed().as_secs_f64() / 60.0;
     let text = format!(
-        "# Ablation summary\n\nprofile: {}, seeds: {seeds:?}, wall time of this invocation: {minutes:.1} min\n\n{table}",
+        "# Ablation summary\n\nprofile: {}, seeds: {seeds:?}, {provenance}\n\n{table}",
         profile.unwrap_or("default")
     );
     std::fs::create_dir_all(out).map_err(|e| RecordError::unwritable(out, e))?;

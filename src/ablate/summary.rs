@@ -12,7 +12,7 @@ use crate::report::table2;
 pub struct SummaryRow {
     pub cell: String,
     pub seed: u64,
-    /// `ok`, `diverged at step N`, `failed: …`, or `running`.
+    /// `ok`, `diverged at step N`, `failed: …`, `running`, `interrupted` or `pending`.
     pub status: String,
     pub final_loss: Option<f64>,
     pub test_nll_bpd: Option<f64>,
@@ -36,6 +36,8 @@ pub fn summarise(cell: &str, seed: u64, action: &CellAction, run_dir: Option<&Pa
     row.status = match (&meta, action) {
         (_, CellAction::Failed(why)) => format!("failed: {why}"),
         (Some(m), _) => m.status.describe(m.diverged_at_step),
+        // A planned cell no task has started yet (ablate --plan … --summary).
+        (None, _) if run_dir.is_none() => "pending".into(),
         (None, _) => "no record".into(),
     };
     let Some(folder) = folder else { return row };

@@ -124,6 +124,10 @@ fn a_grid_on_slurm_runs_every_cell_and_equals_the_sequential_run() {
     // The dependent job's summary: six rows ok, and Table 2 as the sequential run's.
     let summary = fs::read_to_string(grid.join("summary.md")).unwrap();
     assert_eq!(summary.matches("| 0 | ok |").count(), 6, "{summary}");
+    assert!(
+        summary.contains("read from the run folders of grid "),
+        "{summary}"
+    );
     let table2 = |text: &str| {
         let start = text.find("## Table 2").unwrap();
         text[start..text.find("## Runs").unwrap()].to_string()
@@ -222,6 +226,16 @@ fn a_grid_on_slurm_runs_every_cell_and_equals_the_sequential_run() {
         "{}",
         String::from_utf8_lossy(&test_only.stderr)
     );
+    // Nothing ran: the plan's summary says so, cell by cell.
+    let plan = array_script.parent().unwrap().join("plan.json");
+    let pending = bin()
+        .args(["ablate", "--summary", "--plan"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert_success(&pending);
+    let table = String::from_utf8_lossy(&pending.stdout);
+    assert_eq!(table.matches("| 0 | pending |").count(), 6, "{table}");
     cluster.wait_for_empty_queue(Duration::from_secs(5));
 }
 
