@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::Ended;
 use crate::cli::{AblateArgs, SlurmArgs};
 use ddpm_exp::ablate::parallel::{Slot, cpu_slots, device_slots, run_pool};
-use ddpm_exp::ablate::plan::{GridPlan, WrittenPlan, write_plan};
+use ddpm_exp::ablate::plan::{WrittenPlan, write_plan};
 use ddpm_exp::ablate::slurm::{SlurmOptions, requeue_self, require, submit, write_scripts};
 use ddpm_exp::ablate::status::{grid_status, status_table};
 use ddpm_exp::ablate::{
@@ -34,7 +34,7 @@ impl CellTrainer for InProcess {
 
 pub fn ablate(args: AblateArgs) -> Result<Ended, Failure> {
     if let Some(plan) = &args.plan {
-        let plan = GridPlan::read(plan)?;
+        let plan = WrittenPlan::read(plan)?;
         return match (args.task, args.status, args.summary) {
             (Some(index), _, _) => task(&plan, index),
             (_, true, _) => {

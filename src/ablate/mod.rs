@@ -223,9 +223,14 @@ fn write_summary(
     );
     std::fs::create_dir_all(out).map_err(|e| RecordError::unwritable(out, e))?;
     let summary_path = out.join("summary.md");
-    write_atomic(&summary_path, text.as_bytes())
-        .map_err(|e| RecordError::unwritable(&summary_path, format!("cannot write: {e}")))?;
+    write_file(&summary_path, text.as_bytes())?;
     Ok((table, summary_path))
+}
+
+/// Writes `bytes` to `path` atomically; a failure names the file.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    write_atomic(path, bytes)
+        .map_err(|e| RecordError::unwritable(path, format!("cannot write: {e}")).into())
 }
 
 /// Every spec in `dir` but the shared base, in name order.

@@ -9,10 +9,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::Cell;
+use super::{Cell, write_file};
 use crate::error::Failure;
 use crate::record::RecordError;
-use crate::record::atomic::write_atomic;
 use crate::record::checksum::hex;
 use crate::spec::load_resolved;
 
@@ -46,12 +45,6 @@ pub struct WrittenPlan {
     pub plan: GridPlan,
 }
 
-impl WrittenPlan {
-    pub fn path(&self) -> PathBuf {
-        self.dir.join(PLAN_FILE)
-    }
-}
-
 /// The resolved cells as YAML, in order: what the grid's ID is a digest of.
 fn resolved_texts(cells: &[Cell]) -> Vec<String> {
     cells
@@ -82,7 +75,7 @@ pub fn write_plan(
     let mut planned = Vec::new();
     for (index, (cell, text)) in cells.iter().zip(&texts).enumerate() {
         let resolved = PathBuf::from("cells").join(format!("{index:04}.yaml"));
-        write(&dir.join(&resolved), text.as_bytes())?;
+        write_file(&dir.join(&resolved), text.as_bytes())?;
         planned.push(PlannedCell {
             index,
             name: cell.experiment.name.clone(),
@@ -99,16 +92,15 @@ pub fn write_plan(
         cells: planned,
     };
     let json = serde_json::to_string_pretty(&plan).expect("plan serialises");
-    write(&dir.join(PLAN_FILE), json.as_bytes())?;
+    write_file(&dir.join(PLAN_FILE), json.as_bytes())?;
     Ok(WrittenPlan { dir, plan })
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    write_atomic(path, bytes)
-        .map_err(|e| RecordError::unwritable(path, format!("cannot write: {e}")).into())
-}
+impl WrittenPlan {
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(PLAN_FILE)
+    }
 
-impl GridPlan {
     /// The plan in `path` (a plan.json, or the folder holding it).
     pub fn read(path: &Path) -> Result<WrittenPlan, Failure> {
         let file = match path.is_dir() {
@@ -122,9 +114,7 @@ impl GridPlan {
         let dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
         Ok(WrittenPlan { dir, plan })
     }
-}
 
-impl WrittenPlan {
     /// Cell `index` with its resolved spec, as `ablate` resolved it.
     pub fn cell(&self, index: usize) -> Result<Cell, Failure> {
         let count = self.plan.cells.len();

@@ -158,9 +158,7 @@ pub fn write_scripts(
         summary: plan.dir.join("summary.sbatch"),
     };
     for (path, text) in [(&scripts.array, array), (&scripts.summary, summary)] {
-        crate::record::atomic::write_atomic(path, text.as_bytes()).map_err(|e| {
-            crate::record::RecordError::unwritable(path, format!("cannot write: {e}"))
-        })?;
+        super::write_file(path, text.as_bytes())?;
     }
     Ok(scripts)
 }

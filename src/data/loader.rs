@@ -69,16 +69,6 @@ pub fn open_listed(
 }
 
 impl Images {
-    pub fn len(&self) -> usize {
-        match self {
-            Images::InMemory(set) => set.len(),
-            Images::Streamed(folder) => folder.len(),
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// What a run records of the split: the decoded pixels' digest in memory
     /// ([`ImageSet::sha256`]), the files' digest when streamed ([`FolderSplit::sha256`]).
     pub fn sha256(&self) -> Result<String, DataError> {

@@ -168,16 +168,19 @@ struct DecodeJob {
 }
 
 impl DecodeJob {
-    /// The batch of `step`: its files decoded over the workers, each written (flipped if the
-    /// plan says so) straight into its place in the batch.
+    /// The batch of `step`: its files decoded over the workers (flipped where the plan says),
+    /// then put together in order.
     fn batch(&mut self, step: u64) -> Result<Vec<f32>, DataError> {
         let examples = self.plan.examples(step);
         let folder = &*self.folder;
         let per_image = |&(index, flip): &(usize, bool)| {
             let path = folder.root.join(&folder.files[index].0);
             let image = decode(&path, folder.options)?;
+            if !flip {
+                return Ok(image);
+            }
             let mut out = Vec::with_capacity(image.len());
-            push_image(&mut out, &image, folder.options.image_size, flip);
+            push_image(&mut out, &image, folder.options.image_size, true);
             Ok(out)
         };
         let images = in_parallel(&examples, self.workers, per_image)?;

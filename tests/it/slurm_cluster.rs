@@ -48,8 +48,8 @@ impl TestCluster {
         cluster.write_conf();
         cluster.start_munged();
         for daemon in ["/usr/sbin/slurmctld", "/usr/sbin/slurmd"] {
-            let log =
-                std::fs::File::create(cluster.path(&format!("{}.out", &daemon[10..]))).unwrap();
+            let name = Path::new(daemon).file_name().unwrap().to_string_lossy();
+            let log = std::fs::File::create(cluster.path(&format!("{name}.out"))).unwrap();
             let child = Command::new(daemon)
                 .args(["-D", "-f"])
                 .arg(cluster.conf())

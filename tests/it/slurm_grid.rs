@@ -49,6 +49,29 @@ fn six_cells(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// `ablate --plan … --status` of the one grid under `out`.
+fn grid_status(out: &Path) -> String {
+    let plan = fs::read_dir(out.join("grids"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let status = bin()
+        .args(["ablate", "--status", "--plan"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert_success(&status);
+    String::from_utf8_lossy(&status.stdout).into_owned()
+}
+
+/// The Table 2 section of a summary.md.
+fn table2(summary: &str) -> &str {
+    let start = summary.find("## Table 2").unwrap();
+    &summary[start..summary.find("## Runs").unwrap()]
+}
+
 /// The one run folder of `name` (seed 0) under `out`.
 fn run_of(out: &Path, name: &str) -> PathBuf {
     let attempts = RunFolder::attempts(out, name, 0);
@@ -107,19 +130,7 @@ fn a_grid_on_slurm_runs_every_cell_and_equals_the_sequential_run() {
     // Every task's log is in the ablation folder; every cell ended ok.
     let logs = fs::read_dir(grid.join("slurm")).unwrap().count();
     assert_eq!(logs, 7, "six task logs and the summary job's");
-    let plan = fs::read_dir(grid.join("grids"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let status = bin()
-        .args(["ablate", "--status", "--plan"])
-        .arg(&plan)
-        .output()
-        .unwrap();
-    assert_success(&status);
-    let table = String::from_utf8_lossy(&status.stdout);
+    let table = grid_status(&grid);
     assert!(table.contains("6 cells: 6 ok"), "{table}");
     // The dependent job's summary: six rows ok, and Table 2 as the sequential run's.
     let summary = fs::read_to_string(grid.join("summary.md")).unwrap();
@@ -128,10 +139,6 @@ fn a_grid_on_slurm_runs_every_cell_and_equals_the_sequential_run() {
         summary.contains("read from the run folders of grid "),
         "{summary}"
     );
-    let table2 = |text: &str| {
-        let start = text.find("## Table 2").unwrap();
-        text[start..text.find("## Runs").unwrap()].to_string()
-    };
     let local_summary = fs::read_to_string(sequential.join("summary.md")).unwrap();
     assert_eq!(table2(&summary), table2(&local_summary));
     assert!(grid.join("report").is_dir(), "the summary job's report");
@@ -418,18 +425,7 @@ fn a_task_killed_without_warning_resumes_when_the_grid_is_submitted_again() {
         .unwrap();
     assert!(killed.success());
     one.cluster.wait_for_empty_queue(Duration::from_secs(120));
-    let plan = fs::read_dir(one.grid().join("grids"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let status = bin()
-        .args(["ablate", "--status", "--plan"])
-        .arg(&plan)
-        .output()
-        .unwrap();
-    let table = String::from_utf8_lossy(&status.stdout);
+    let table = grid_status(&one.grid());
     assert!(table.contains("| interrupted |"), "{table}");
 
     // The same command again: the same plan, and the task resumes from the newest checkpoint.
@@ -459,10 +455,6 @@ fn two_jobs_on_one_machine_give_the_sequential_summary() {
     let timer = std::time::Instant::now();
     let pooled = ablate("pooled", &["--jobs", "2"]);
     eprintln!("--jobs 2: {:?}", timer.elapsed());
-    let table2 = |text: &str| {
-        let start = text.find("## Table 2").unwrap();
-        text[start..text.find("## Runs").unwrap()].to_string()
-    };
     assert_eq!(table2(&pooled), table2(&sequential));
     assert_eq!(pooled.matches("| 0 | ok |").count(), 6, "{pooled}");
     for spec in &specs {
