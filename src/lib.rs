@@ -21,6 +21,8 @@ pub mod device;
 pub mod diffusion;
 pub mod error;
 pub mod interrupt;
+#[cfg(feature = "tch")]
+pub mod libtorch;
 pub mod model;
 pub mod progress;
 pub mod quality;

@@ -4,7 +4,9 @@
 use burn::nn::conv::Conv2d;
 use burn::nn::{Dropout, DropoutConfig, GroupNorm, GroupNormConfig, Linear};
 use burn::prelude::*;
-use burn::tensor::activation::{silu, softmax};
+use burn::tensor::activation::softmax;
+
+use super::kernels::{conv2d, group_norm, silu};
 
 use super::layers::{ZERO_INIT_GAIN, conv, dense};
 
@@ -43,15 +45,14 @@ impl ResBlock {
 
     /// x: [batch, c_in, h, w], time: [batch, time_dim] → [batch, c_out, h, w].
     pub fn forward(&self, x: Tensor<4>, time: Tensor<2>) -> Tensor<4> {
-        let h = self.conv1.forward(silu(self.norm1.forward(x.clone())));
+        let h = conv2d(&self.conv1, silu(group_norm(&self.norm1, x.clone())));
         let [b, c, _, _] = h.dims();
         let t = self.time_proj.forward(silu(time)).reshape([b, c, 1, 1]);
         let h = h + t;
-        let h = self
-            .conv2
-            .forward(self.dropout.forward(silu(self.norm2.forward(h))));
+        let h = silu(group_norm(&self.norm2, h));
+        let h = conv2d(&self.conv2, self.dropout.forward(h));
         let skip = match &self.shortcut {
-            Some(proj) => proj.forward(x),
+            Some(proj) => conv2d(proj, x),
             None => x,
         };
         skip + h
@@ -83,9 +84,7 @@ impl AttnBlock {
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let [b, c, h, w] = x.dims();
         // [batch, h·w, c]
-        let tokens = self
-            .norm
-            .forward(x.clone())
+        let tokens = group_norm(&self.norm, x.clone())
             .reshape([b, c, h * w])
             .swap_dims(1, 2);
         let q = self.query.forward(tokens.clone());

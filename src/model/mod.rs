@@ -2,6 +2,7 @@
 
 pub mod blocks;
 pub mod config;
+pub mod kernels;
 pub mod layers;
 pub mod param_ids;
 pub mod precision;

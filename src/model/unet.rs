@@ -5,10 +5,10 @@
 use burn::nn::conv::Conv2d;
 use burn::nn::{GroupNorm, GroupNormConfig, Linear};
 use burn::prelude::*;
-use burn::tensor::activation::silu;
 
 use super::blocks::{AttnBlock, ResBlock, upsample_nearest};
 use super::config::UNetConfig;
+use super::kernels::{conv2d, group_norm, silu};
 use super::layers::{ZERO_INIT_GAIN, conv, dense};
 use super::param_ids::with_path_ids;
 use super::time_embedding::sinusoidal_embedding;
@@ -164,7 +164,7 @@ impl UNet {
             .time_dense2
             .forward(silu(self.time_dense1.forward(temb))); // [batch, 4ch]
 
-        let mut h = self.conv_in.forward(x);
+        let mut h = conv2d(&self.conv_in, x);
         let mut skips = vec![h.clone()];
         for level in &self.down {
             for (block, attention) in level.blocks.iter().zip(&level.attentions) {
@@ -172,7 +172,7 @@ impl UNet {
                 skips.push(h.clone());
             }
             if let Some(downsample) = &level.resample {
-                h = downsample.forward(h);
+                h = conv2d(downsample, h);
                 skips.push(h.clone());
             }
         }
@@ -190,10 +190,10 @@ impl UNet {
                 );
             }
             if let Some(conv_after_upsample) = &level.resample {
-                h = conv_after_upsample.forward(upsample_nearest(h));
+                h = conv2d(conv_after_upsample, upsample_nearest(h));
             }
         }
 
-        self.conv_out.forward(silu(self.norm_out.forward(h)))
+        conv2d(&self.conv_out, silu(group_norm(&self.norm_out, h)))
     }
 }

@@ -17,6 +17,7 @@ mod http_server;
 mod image_folders;
 mod inception_fid;
 mod interrupt_resume;
+mod libtorch_kernels;
 mod model_shape;
 mod objective_grid;
 mod parquet_tables;
