@@ -26,34 +26,69 @@ pub struct StepCoefficients {
     pub fixed_large_log_variance: Tensor<4>,
 }
 
-fn column(values: Vec<f64>, device: &Device) -> Tensor<4> {
-    let n = values.len();
-    let data: Vec<f32> = values.into_iter().map(|v| v as f32).collect();
-    Tensor::<1>::from_data(TensorData::new(data, [n]), device).reshape([n, 1, 1, 1])
+/// Each function's value at each of `ts`, all in one upload ([functions, batch] f32): one
+/// host → device copy per step instead of one per coefficient (each a stream sync on a GPU).
+struct Columns {
+    all: Tensor<2>,
+}
+
+impl Columns {
+    fn upload(functions: &[&dyn Fn(usize) -> f64], ts: &[usize], device: &Device) -> Self {
+        let mut data = Vec::with_capacity(functions.len() * ts.len());
+        for f in functions {
+            data.extend(ts.iter().map(|&t| f(t) as f32));
+        }
+        let shape = [functions.len(), ts.len()];
+        Self {
+            all: Tensor::from_data(TensorData::new(data, shape), device),
+        }
+    }
+
+    /// The `i`-th function's values as a [batch, 1, 1, 1] column.
+    fn column(&self, i: usize) -> Tensor<4> {
+        let n = self.all.dims()[1];
+        self.all.clone().slice(i..i + 1).reshape([n, 1, 1, 1])
+    }
 }
 
 impl StepCoefficients {
     /// Gathers the coefficients for the paper's timesteps `ts` (each in 1..=T).
     pub fn gather(schedule: &DiffusionSchedule, ts: &[usize], device: &Device) -> Self {
-        let pick = |f: &dyn Fn(usize) -> f64| column(ts.iter().map(|&t| f(t)).collect(), device);
+        let s = schedule;
+        let fixed_large = |t| match t {
+            1 => s.posterior_log_variance_clipped(1),
+            _ => s.beta(t).ln(),
+        };
+        let columns = Columns::upload(
+            &[
+                &|t| s.sqrt_alpha_bar(t),
+                &|t| s.sqrt_one_minus_alpha_bar(t),
+                &|t| s.posterior_mean_coef1(t),
+                &|t| s.posterior_mean_coef2(t),
+                &|t| s.beta(t) / s.sqrt_one_minus_alpha_bar(t),
+                &|t| 1.0 / s.alpha(t).sqrt(),
+                &|t| 1.0 / s.sqrt_alpha_bar(t),
+                &|t| (1.0 / s.alpha_bar(t) - 1.0).sqrt(),
+                &|t| s.posterior_log_variance_clipped(t),
+                &|t| s.beta(t).ln(),
+                &fixed_large,
+            ],
+            ts,
+            device,
+        );
+        let c = |i| columns.column(i);
         Self {
-            sqrt_alpha_bar: pick(&|t| schedule.sqrt_alpha_bar(t)),
-            sqrt_one_minus_alpha_bar: pick(&|t| schedule.sqrt_one_minus_alpha_bar(t)),
-            posterior_mean_coef1: pick(&|t| schedule.posterior_mean_coef1(t)),
-            posterior_mean_coef2: pick(&|t| schedule.posterior_mean_coef2(t)),
-            eps_coef: pick(&|t| schedule.beta(t) / schedule.sqrt_one_minus_alpha_bar(t)),
-            recip_sqrt_alpha: pick(&|t| 1.0 / schedule.alpha(t).sqrt()),
-            recip_sqrt_alpha_bar: pick(&|t| 1.0 / schedule.sqrt_alpha_bar(t)),
-            sqrt_recip_alpha_bar_minus_one: pick(&|t| (1.0 / schedule.alpha_bar(t) - 1.0).sqrt()),
-            posterior_log_variance_clipped: pick(&|t| schedule.posterior_log_variance_clipped(t)),
-            log_beta: pick(&|t| schedule.beta(t).ln()),
-            fixed_large_log_variance: pick(&|t| {
-                if t == 1 {
-                    schedule.posterior_log_variance_clipped(1)
-                } else {
-                    schedule.beta(t).ln()
-                }
-            }),
+            sqrt_alpha_bar: c(0),
+            sqrt_one_minus_alpha_bar: c(1),
+            posterior_mean_coef1: c(2),
+            posterior_mean_coef2: c(3),
+            eps_coef: c(4),
+            recip_sqrt_alpha: c(5),
+            recip_sqrt_alpha_bar: c(6),
+            sqrt_recip_alpha_bar_minus_one: c(7),
+            posterior_log_variance_clipped: c(8),
+            log_beta: c(9),
+            fixed_large_log_variance: c(10),
         }
     }
 
