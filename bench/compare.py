@@ -1,35 +1,68 @@
 #!/usr/bin/env python3
 """Prints ddpm-exp's and the PyTorch reference's bench JSON side by side, with the ratio
 (ddpm-exp / PyTorch: above 1 means ddpm-exp is faster), as Markdown for bench/RESULTS.md.
+Given several PyTorch results (the forms `bench/run.sh --torch-best` runs), each measure is
+compared with the fastest of them, named in the last column. ddpm-exp's phase table follows
+when its JSON has one (`bench --phases`).
 
-    python3 bench/compare.py DDPM_EXP.json PYTORCH.json
+    python3 bench/compare.py DDPM_EXP.json PYTORCH.json [PYTORCH_OTHER_FORM.json ...]
 """
 import json
 import sys
 
 
+def form(ref):
+    """How the PyTorch reference ran, in a few words."""
+    parts = [f"Adam {ref.get('adam_impl') or '?'}"]
+    if ref.get("channels_last"):
+        parts.append("channels-last")
+    if ref.get("dtype") == "bf16":
+        parts.append("bf16 autocast")
+    return ", ".join(parts)
+
+
+def best(refs, key, smaller_is_better=False):
+    """The reference with the best value of `key`."""
+    have = [r for r in refs if r.get(key)]
+    if not have:
+        return None
+    pick = min if smaller_is_better else max
+    return pick(have, key=lambda r: r[key])
+
+
 def main():
-    ours, ref = (json.load(open(p)) for p in sys.argv[1:3])
-    if ours["params"] != ref["params"]:
-        sys.exit(f"different networks: ddpm-exp {ours['params']} parameters, PyTorch {ref['params']}")
+    ours = json.load(open(sys.argv[1]))
+    refs = [json.load(open(p)) for p in sys.argv[2:]]
+    for ref in refs:
+        if ours["params"] != ref["params"]:
+            sys.exit(f"different networks: ddpm-exp {ours['params']} parameters, PyTorch {ref['params']}")
+    ref0 = refs[0]
     rows = [
-        ("training steps/s", ours["train_steps_per_s"], ref["train_steps_per_s"]),
-        ("sampling images/s (full chain)", ours["sample_images_per_s"], ref["sample_images_per_s"]),
-        (f"{ours['sample_images']} samples x {ours['timesteps']} steps, s",
-         ours["sample_seconds_full"], ref["sample_seconds_full"]),
+        ("training steps/s", "train_steps_per_s", False),
+        ("sampling images/s (full chain)", "sample_images_per_s", False),
+        (f"{ours['sample_images']} samples x {ours['timesteps']} steps, s", "sample_seconds_full", True),
     ]
-    print(f"device {ours['device']} ({ours['backend']}) vs PyTorch {ref.get('torch')} on {ref['device']}"
-          f" ({ref.get('gpu_name') or 'CPU'}), {ours['dtype']}, batch {ours['batch']},"
+    print(f"device {ours['device']} ({ours['backend']}) vs PyTorch {ref0.get('torch')} on {ref0['device']}"
+          f" ({ref0.get('gpu_name') or 'CPU'}), {ours['dtype']}, batch {ours['batch']},"
           f" {ours['params']:,} parameters")
     print()
-    print("| measure | ddpm-exp | PyTorch eager | ddpm-exp / PyTorch |")
-    print("|---|---:|---:|---:|")
-    for i, (name, a, b) in enumerate(rows):
-        if not a or not b:
+    print("| measure | ddpm-exp | PyTorch eager | ddpm-exp / PyTorch | PyTorch's form |")
+    print("|---|---:|---:|---:|---|")
+    for name, key, smaller in rows:
+        ref = best(refs, key, smaller)
+        a = ours.get(key)
+        if not a or ref is None:
             continue
+        b = ref[key]
         # For the time row, a smaller number is better: report the speed ratio anyway.
-        ratio = b / a if i == 2 else a / b
-        print(f"| {name} | {a:.3f} | {b:.3f} | {ratio:.2f} |")
+        ratio = b / a if smaller else a / b
+        print(f"| {name} | {a:.3f} | {b:.3f} | {ratio:.2f} | {form(ref)} |")
+    if ours.get("phase_ms"):
+        print()
+        print("| ddpm-exp phase | ms/step |")
+        print("|---|---:|")
+        for phase, ms in ours["phase_ms"]:
+            print(f"| {phase} | {ms:.2f} |")
 
 
 if __name__ == "__main__":

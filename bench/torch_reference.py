@@ -368,6 +368,9 @@ def parse_args(argv=None):
     d.add_argument("--timesteps", type=int, default=1000)
     d.add_argument("--beta-start", type=float, default=1e-4)
     d.add_argument("--beta-end", type=float, default=0.02)
+    p.add_argument("--channels-last", action="store_true",
+                   help="the model, its inputs and its activations in channels-last (NHWC) "
+                        "memory format, the layout cuDNN and oneDNN convolutions prefer")
     p.add_argument("--tf32", choices=["default", "off", "on"], default="default",
                    help="default (recommended): leave PyTorch's TF32 flags as they are, which are "
                         "libtorch's defaults too; off/on set both flags")
@@ -509,6 +512,8 @@ def main(argv=None) -> int:
              f"does not mirror src/model/ for this config", code=1)
 
     model.to(device)
+    memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
+    model.to(memory_format=memory_format)
     # EMA: a second copy of the parameters, never trained (unet.rs `valid()` copy).
     ema = copy.deepcopy(model)
     for p in ema.parameters():
@@ -542,6 +547,7 @@ def main(argv=None) -> int:
         "loss_last": None,
         "adam_impl": None,
         "clip_impl": args.clip_impl,
+        "channels_last": args.channels_last,
         "ema_impl": "torch._foreach_mul_ + torch._foreach_add_ (in place)",
         "sample_images": None,
         "sample_steps": None,
@@ -575,7 +581,7 @@ def main(argv=None) -> int:
             noise = torch.randn(shape, generator=gen).to(device)
             sab = Schedule.column(schedule.sqrt_alpha_bar, t_host, device)
             somab = Schedule.column(schedule.sqrt_one_minus_alpha_bar, t_host, device)
-            x_t = x0 * sab + noise * somab
+            x_t = (x0 * sab + noise * somab).contiguous(memory_format=memory_format)
             with autocast():
                 out = model(x_t, t_host)
                 loss = torch.mean((noise - out.float()) ** 2)
@@ -646,6 +652,7 @@ def main(argv=None) -> int:
             x = torch.randn(shape, generator=gen).to(device)
             for t in range(T, T - k, -1):
                 t_host = torch.full((n,), t, dtype=torch.long)
+                x = x.contiguous(memory_format=memory_format)
                 with autocast():
                     eps = ema(x, t_host)
                 eps = eps.float()
