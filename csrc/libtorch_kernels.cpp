@@ -5,13 +5,22 @@
 #include <ATen/ATen.h>
 
 #include <array>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace {
 thread_local std::string last_error;
 
 at::Tensor *boxed(at::Tensor &&tensor, bool wanted) {
     return wanted ? new at::Tensor(std::move(tensor)) : nullptr;
+}
+
+std::vector<at::Tensor> list(const at::Tensor *const *tensors, int64_t n) {
+    std::vector<at::Tensor> out;
+    out.reserve(n);
+    for (int64_t i = 0; i < n; ++i) out.push_back(*tensors[i]);
+    return out;
 }
 }  // namespace
 
@@ -58,6 +67,42 @@ int ddpm_group_norm_backward(const at::Tensor *grad_output, const at::Tensor *in
         out[0] = boxed(std::move(std::get<0>(grads)), wanted[0]);
         out[1] = boxed(std::move(std::get<1>(grads)), wanted[1]);
         out[2] = boxed(std::move(std::get<2>(grads)), wanted[2]);
+        return 0;
+    } catch (const std::exception &e) {
+        last_error = e.what();
+        return 1;
+    }
+}
+
+// The global L2 norm over `n` gradient tensors (at::_foreach_norm, then the norm of the
+// norms, as torch.nn.utils.clip_grad_norm_), read back into `norm`.
+int ddpm_global_norm(const at::Tensor *const *grads, int64_t n, double *norm) {
+    try {
+        auto norms = at::_foreach_norm(list(grads, n), 2);
+        *norm = at::stack(norms).norm().item<double>();
+        return 0;
+    } catch (const std::exception &e) {
+        last_error = e.what();
+        return 1;
+    }
+}
+
+// One Adam step in place over `n` parameters (at::_fused_adam_, torch.optim.Adam(fused=True)):
+// the moments `m`, `v` and the parameters are updated where they are. Gradients are divided
+// by `grad_scale` first (1: none); `step` is the step count after this one.
+int ddpm_fused_adam(const at::Tensor *const *params, const at::Tensor *const *grads,
+                    const at::Tensor *const *m, const at::Tensor *const *v, int64_t n,
+                    double lr, double beta1, double beta2, double eps, int64_t step,
+                    double grad_scale) {
+    try {
+        auto options = params[0]->options().dtype(at::kFloat);
+        auto step_tensor = at::full({}, static_cast<double>(step), options);
+        std::vector<at::Tensor> steps(n, step_tensor);
+        std::optional<at::Tensor> scale;
+        if (grad_scale != 1.0) scale = at::full({}, grad_scale, options);
+        at::_fused_adam_(list(params, n), list(grads, n), list(m, n), list(v, n), {}, steps, lr,
+                         beta1, beta2, /*weight_decay=*/0.0, eps, /*amsgrad=*/false,
+                         /*maximize=*/false, scale, std::nullopt);
         return 0;
     } catch (const std::exception &e) {
         last_error = e.what();

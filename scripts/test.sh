@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 # The modules of tests/it that run on any device (DDPM_TEST_DEVICE picks it), and the
 # LibTorch kernels' own tests (built only with the `tch` feature).
 BACKEND_GENERIC=(device_cli:: cli_run:: interrupt_resume:: model_shape:: objective_grid::
-    bound_math:: report_cli:: quality_eval:: inception_fid:: sample_cli:: libtorch_kernels::)
+    bound_math:: report_cli:: quality_eval:: inception_fid:: sample_cli:: libtorch_kernels:: flat_update::)
 
 scripts/setup-data.sh
 scripts/setup-slurm.sh

@@ -148,7 +148,7 @@ pub fn run_bench(spec: &Experiment, options: &BenchOptions) -> Result<BenchResul
     let sample_seconds = if options.sample_images > 0 && sample_steps > 0 {
         time_sampling(
             spec,
-            &nets.ema,
+            &nets.ema(),
             options.sample_images,
             sample_steps,
             &device,

@@ -6,7 +6,8 @@
 //! 0. `rng`, `progress`, `interrupt`: seeded streams, progress bars, Ctrl-C / SIGTERM;
 //!    `error`: each layer's error says whether the user's input caused it (`Cause`), and a
 //!    command's `Failure` carries that to the exit code.
-//! 1. `model` (the UNet), `diffusion` (math only, knows no files), `device`.
+//! 1. `model` (the UNet), `diffusion` (math only, knows no files), `device`, `optim` (the
+//!    flat clip + Adam + EMA update), `libtorch` (LibTorch's own kernels; the `tch` feature).
 //! 2. `record` (everything on disk; `record::RunFolder` owns a run folder's layout), `data`.
 //! 3. `quality`: FID, IS, KID and their feature networks.
 //! 4. `spec`: YAML → a resolved, checked `Experiment`.
@@ -24,6 +25,7 @@ pub mod interrupt;
 #[cfg(feature = "tch")]
 pub mod libtorch;
 pub mod model;
+pub mod optim;
 pub mod progress;
 pub mod quality;
 pub mod record;

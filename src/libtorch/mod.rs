@@ -6,12 +6,13 @@
 //! lives on LibTorch, so every other device keeps Burn's own ops. Burn 0.23 drops burn-tch;
 //! this folder is what goes with it.
 
+pub mod fused_update;
 mod ops;
-mod shim;
+pub mod shim;
 
 use burn::backend::{Dispatch, DispatchTensor, DispatchTensorKind};
 use burn::nn::conv::Conv2d;
-use burn::nn::{GroupNorm, PaddingConfig2d};
+use burn::nn::{Dropout, GroupNorm, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::ops::ConvOptions;
 
@@ -70,6 +71,18 @@ pub fn group_norm<const D: usize>(norm: &GroupNorm, x: Tensor<D>) -> Result<Tens
         norm.num_groups,
         norm.epsilon,
     );
+    Ok(Tensor::from_dispatch(out))
+}
+
+/// `dropout.forward(x)` on LibTorch's kernel while training under autodiff (otherwise it is
+/// the identity, as Burn's); `Err(x)` off LibTorch.
+pub fn dropout<const D: usize>(dropout: &Dropout, x: Tensor<D>) -> Result<Tensor<D>, Tensor<D>> {
+    let active = dropout.training.is_enabled() && x.device().is_autodiff() && dropout.prob > 0.0;
+    if !active {
+        return Err(x);
+    }
+    let x = on_libtorch(x)?;
+    let out = <Dispatch as LibTorchKernels>::dropout_native(x, dropout.prob);
     Ok(Tensor::from_dispatch(out))
 }
 

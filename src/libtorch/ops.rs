@@ -51,6 +51,9 @@ pub trait LibTorchKernels: Backend {
     ) -> FloatTensor<Self>;
     /// x·sigmoid(x) in one kernel.
     fn silu_native(x: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// Training-time dropout: each value zeroed with probability `prob`, the rest scaled by
+    /// 1/(1 − prob), the mask drawn from LibTorch's generator (seeded per step like Burn's).
+    fn dropout_native(x: FloatTensor<Self>, prob: f64) -> FloatTensor<Self>;
 }
 
 /// (batch, channels, positions per channel, groups) of a group-norm input.
@@ -116,6 +119,10 @@ impl LibTorchKernels for LibTorch {
 
     fn silu_native(x: TchTensor) -> TchTensor {
         TchTensor::new(x.tensor.silu())
+    }
+
+    fn dropout_native(x: TchTensor, prob: f64) -> TchTensor {
+        TchTensor::new(x.tensor.native_dropout(prob, true).0)
     }
 }
 
@@ -211,6 +218,24 @@ impl Backward<LibTorch, 1> for SiluBackward {
     }
 }
 
+/// Dropout's backward: the gradient through the kept values, scaled as they were.
+#[derive(Debug)]
+struct DropoutBackward;
+
+impl Backward<LibTorch, 1> for DropoutBackward {
+    /// The keep mask and 1/(1 − prob).
+    type State = (TchTensor, f64);
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = grads.consume::<LibTorch>(&ops.node);
+        if let [Some(node)] = &ops.parents {
+            let (mask, scale) = &ops.state;
+            let grad_x = tch::Tensor::native_dropout_backward(&grad.tensor, &mask.tensor, *scale);
+            grads.register::<LibTorch>(node.id, TchTensor::new(grad_x));
+        }
+    }
+}
+
 impl<C: CheckpointStrategy> LibTorchKernels for Autodiff<LibTorch, C> {
     fn conv2d_native(
         x: FloatTensor<Self>,
@@ -282,6 +307,24 @@ impl<C: CheckpointStrategy> LibTorchKernels for Autodiff<LibTorch, C> {
                 prep.finish(x, out)
             }
             OpsKind::UnTracked(prep) => prep.finish(LibTorch::silu_native(x.into_primitive())),
+        }
+    }
+
+    fn dropout_native(x: FloatTensor<Self>, prob: f64) -> FloatTensor<Self> {
+        let scale = 1.0 / (1.0 - prob);
+        match DropoutBackward
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let (out, mask) = x.into_primitive().tensor.native_dropout(prob, true);
+                let state = (TchTensor::new(mask), scale);
+                prep.finish(state, TchTensor::new(out))
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(LibTorch::dropout_native(x.into_primitive(), prob))
+            }
         }
     }
 }

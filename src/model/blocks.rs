@@ -6,7 +6,7 @@ use burn::nn::{Dropout, DropoutConfig, GroupNorm, GroupNormConfig, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
-use super::kernels::{conv2d, group_norm, silu};
+use super::kernels::{conv2d, dropout, group_norm, silu};
 
 use super::layers::{ZERO_INIT_GAIN, conv, dense};
 
@@ -50,7 +50,7 @@ impl ResBlock {
         let t = self.time_proj.forward(silu(time)).reshape([b, c, 1, 1]);
         let h = h + t;
         let h = silu(group_norm(&self.norm2, h));
-        let h = conv2d(&self.conv2, self.dropout.forward(h));
+        let h = conv2d(&self.conv2, dropout(&self.dropout, h));
         let skip = match &self.shortcut {
             Some(proj) => conv2d(proj, x),
             None => x,

@@ -1,9 +1,9 @@
-//! The UNet's convolution, group normalisation and SiLU: LibTorch's own kernels (forward and
+//! The UNet's convolution, group normalisation, SiLU and dropout: LibTorch's own kernels (forward and
 //! backward) on a LibTorch device, Burn's ops everywhere else. Same math either way; the
 //! tests check the two agree (tests/it/libtorch_kernels.rs).
 
-use burn::nn::GroupNorm;
 use burn::nn::conv::Conv2d;
+use burn::nn::{Dropout, GroupNorm};
 use burn::prelude::*;
 
 /// `conv.forward(x)`.
@@ -34,4 +34,14 @@ pub fn silu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
         Err(x) => x,
     };
     burn::tensor::activation::silu(x)
+}
+
+/// `dropout.forward(x)` (active only while training under autodiff).
+pub fn dropout<const D: usize>(dropout: &Dropout, x: Tensor<D>) -> Tensor<D> {
+    #[cfg(feature = "tch")]
+    let x = match crate::libtorch::dropout(dropout, x) {
+        Ok(out) => return out,
+        Err(x) => x,
+    };
+    dropout.forward(x)
 }

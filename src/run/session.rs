@@ -128,14 +128,10 @@ fn restore(
     if folder.checkpoints().is_empty() {
         return Ok(fresh);
     }
-    let Networks {
-        model,
-        ema,
-        optimizer,
-        ..
-    } = fresh.nets;
+    let model = fresh.nets.model.clone();
+    let ema = fresh.nets.ema();
     let loaded = folder
-        .load_newest(model, ema, optimizer)?
+        .load_newest(model, ema, device)?
         .expect("the run holds a checkpoint (checked above, under the run's lock)");
     let step = loaded.state.step;
     let (kind, t_max) = (spec.train.timestep_sampler, spec.diffusion.timesteps);
@@ -152,10 +148,8 @@ fn restore(
         .collect();
     Ok(TrainState {
         nets: Networks {
-            model: loaded.model,
-            ema: loaded.ema,
-            optimizer: loaded.optimizer,
             timesteps,
+            ..Networks::restored(spec, loaded.model, loaded.ema, loaded.adam)
         },
         step,
         metrics,
@@ -231,7 +225,8 @@ fn finish(
     device: &burn::prelude::Device,
 ) -> Result<(), Failure> {
     let schedule = spec.schedule();
-    let pixels = draw_samples(&state.nets.ema, spec, &schedule, spec.sample.count, device);
+    let ema = state.nets.ema();
+    let pixels = draw_samples(&ema, spec, &schedule, spec.sample.count, device);
     let (channels, side) = spec.data.image_shape();
     write_grid(
         &folder.samples_path(),
@@ -248,11 +243,11 @@ fn finish(
         && spec.eval.quality_at_end
         && !scored_last_step
     {
-        let report = quality.record(&state.nets.ema, (spec, spec), folder, state.step)?;
+        let report = quality.record(&ema, (spec, spec), folder, state.step)?;
         eprintln!("{}", one_line_summary(&spec.name, &report));
     }
     if spec.eval.nll_at_end {
-        let nll = record_nll(&state.nets.ema, spec, folder, state.step, device)?;
+        let nll = record_nll(&ema, spec, folder, state.step, device)?;
         eprintln!(
             "{}: test NLL {:.4} bits/dim on {} images",
             spec.name, nll.total_bits_per_dim, nll.images

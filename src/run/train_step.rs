@@ -2,52 +2,60 @@
 //! backward → global-norm clipping → Adam with warm-up → EMA. It knows no files: the training
 //! loop records what it returns, and `bench` times it directly.
 
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rand::Rng;
 
-use super::ema::ema_update;
-use super::grad_clip::clip_global_norm;
 use super::schedule_lr::warmup_lr;
 use crate::diffusion::objective::LossTerms;
 use crate::diffusion::timestep_sampler::TimestepDraw;
 use crate::diffusion::{DiffusionSchedule, Objective, StepCoefficients, TimestepSampler};
 use crate::model::{UNet, forward_at};
+use crate::optim::{AdamSettings, FlatUpdate, Moments};
 use crate::rng::{Stream, normal_tensor, stream, stream_at};
 use crate::spec::Experiment;
 
-/// What a step updates: the model, its EMA, Adam's state, and the t sampler (whose
-/// `loss_aware` history learns from every step's losses).
+/// What a step updates: the model, the flat state behind it (its weights, their EMA and
+/// Adam's moments), and the t sampler (whose `loss_aware` history learns from every step's
+/// losses).
 pub struct Networks {
     pub model: UNet,
-    pub ema: UNet,
-    pub optimizer: ModuleOptimizer,
+    pub update: FlatUpdate,
     pub timesteps: TimestepSampler,
 }
 
 impl Networks {
-    /// A freshly initialised model (weights drawn from the seed's init stream), its EMA and
-    /// Adam, on an autodiff `device`.
+    /// A freshly initialised model (weights drawn from the seed's init stream), its EMA (a
+    /// copy) and no Adam moments yet, on an autodiff `device`.
     pub fn fresh(spec: &Experiment, device: &Device) -> Self {
         device.seed(stream(spec.seed, Stream::Init).next_u64());
         let model = spec.unet_config().init(device);
-        let ema = model.valid();
+        Self::restored(spec, model.clone(), model.valid(), None)
+    }
+
+    /// The state of a checkpoint: `model` on an autodiff device, its `ema`, Adam's moments.
+    pub fn restored(spec: &Experiment, model: UNet, ema: UNet, moments: Option<Moments>) -> Self {
+        let update = FlatUpdate::new(&model, &ema, moments, adam_settings(spec));
         Self {
             model,
-            ema,
-            optimizer: optimizer_for(spec),
+            update,
             timesteps: TimestepSampler::new(spec.train.timestep_sampler, spec.diffusion.timesteps),
         }
     }
+
+    /// The EMA weights as a UNet (for sampling, evaluation and checkpoints).
+    pub fn ema(&self) -> UNet {
+        self.update.ema_module(&self.model)
+    }
 }
 
-pub fn optimizer_for(spec: &Experiment) -> ModuleOptimizer {
+fn adam_settings(spec: &Experiment) -> AdamSettings {
     let t = &spec.train;
-    AdamConfig::new()
-        .with_beta_1(t.adam_beta1 as f32)
-        .with_beta_2(t.adam_beta2 as f32)
-        .with_epsilon(t.adam_eps as f32)
-        .init()
+    AdamSettings {
+        beta_1: t.adam_beta1 as f32,
+        beta_2: t.adam_beta2 as f32,
+        epsilon: t.adam_eps as f32,
+    }
 }
 
 /// What one step measured. A step whose loss (or gradient norm) is not finite stops before
@@ -128,19 +136,20 @@ impl<'a> TrainStep<'a> {
         if logging {
             result.logged = logged_parts(&terms, &ts, t_max);
         }
-        let mut grads = GradientsParams::from_grads(loss.backward(), &nets.model);
+        let grads = GradientsParams::from_grads(loss.backward(), &nets.model);
         phase("backward");
-        let grad_norm = clip_global_norm(&nets.model, &mut grads, self.spec.train.grad_clip);
+        let train = &self.spec.train;
+        let clipped = nets.update.clip(&grads, train.grad_clip);
         phase("clipping (norm read back)");
-        result.grad_norm = Some(grad_norm);
-        if !grad_norm.is_finite() {
+        result.grad_norm = Some(clipped.norm);
+        if !clipped.norm.is_finite() {
             return result;
         }
-        let train = &self.spec.train;
         let lr = warmup_lr(train.lr, train.warmup_steps, step + 1);
-        nets.model = nets.optimizer.step(lr, nets.model.clone(), grads);
+        nets.update.adam(clipped, lr);
+        nets.model = nets.update.model(nets.model.clone());
         phase("adam");
-        nets.ema = ema_update(nets.ema.clone(), &nets.model, train.ema_decay);
+        nets.update.ema_step(train.ema_decay);
         phase("ema");
         result.lr = Some(lr);
         result

@@ -79,10 +79,12 @@ impl Trainer<'_> {
             last_loss: state.last_loss,
             timestep_history: state.nets.timesteps.history().cloned(),
         };
+        let ema = state.nets.ema();
         let weights = Weights {
             model: &state.nets.model,
-            ema: &state.nets.ema,
-            optimizer: &state.nets.optimizer,
+            ema: &ema,
+            adam: state.nets.update.moments(),
+            layout: state.nets.update.layout(),
         };
         let keep = self.spec().train.keep_checkpoints;
         self.folder
@@ -204,7 +206,7 @@ impl Trainer<'_> {
         {
             let sampling = self.spec().in_training_sampling();
             let specs = (self.spec(), &sampling);
-            let report = quality.record(&state.nets.ema, specs, self.folder, done)?;
+            let report = quality.record(&state.nets.ema(), specs, self.folder, done)?;
             eprintln!("{}", one_line_summary(&self.spec().name, &report));
         }
         Ok(())

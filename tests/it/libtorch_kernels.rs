@@ -187,3 +187,37 @@ fn sampling_without_autodiff_uses_the_same_kernels() {
     let burns = conv.forward(burn::tensor::activation::silu(norm.forward(x)));
     assert_close("GN → SiLU → conv without autodiff", ours, burns);
 }
+
+#[test]
+fn dropout_keeps_scales_and_backpropagates_through_the_same_mask() {
+    let dropout = burn::nn::DropoutConfig::new(0.25).init();
+    let draw = |seed: u64| {
+        Device::libtorch().seed(seed);
+        let x = random([4, 16, 8, 8], &device())
+            .add_scalar(10.0)
+            .require_grad(); // never 0
+        assert!(
+            libtorch::dropout(&dropout, x.clone()).is_ok(),
+            "not routed to LibTorch"
+        );
+        Device::libtorch().seed(seed);
+        (x.clone(), kernels::dropout(&dropout, x))
+    };
+    let (x, y) = draw(5);
+    let kept = y.clone().not_equal_elem(0.0).float();
+    let fraction = kept.clone().mean().into_scalar::<f32>() as f64;
+    assert!((fraction - 0.75).abs() < 0.03, "kept {fraction}");
+    // Kept values are x / (1 − p).
+    let expected = x.clone().mul_scalar(1.0 / 0.75) * kept.clone();
+    assert_close("dropout forward", y.clone(), expected);
+    // ∂(Σ y·r)/∂x = r · mask / (1 − p).
+    let r = random(y.dims(), &device());
+    let grads = (y.clone() * r.clone()).sum().backward();
+    let want = (r * kept).mul_scalar(1.0 / 0.75).inner();
+    assert_close("dropout ∂x", x.grad(&grads).unwrap(), want);
+    // (That the step's seed decides the mask is the determinism tests' part: in this process
+    // other tests draw from LibTorch's one generator at the same time.)
+    // Without autodiff (sampling) it is the identity, as Burn's.
+    let plain = random([2, 4, 4, 4], &Device::libtorch());
+    assert!(libtorch::dropout(&dropout, plain.clone()).is_err());
+}

@@ -13,6 +13,7 @@ mod data_fetch;
 mod data_loaders;
 mod device_cli;
 mod faults;
+mod flat_update;
 mod http_server;
 mod image_folders;
 mod inception_fid;

@@ -7,8 +7,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
-use burn::optim::ModuleOptimizer;
+use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
+
+use super::adam_state;
+use crate::optim::{FlatLayout, Moments};
 
 use crate::diffusion::timestep_sampler::LossHistory;
 use crate::record::atomic::{sync_file, write_atomic};
@@ -44,7 +47,9 @@ fn folder_name(step: u64) -> String {
 pub struct Weights<'a, M> {
     pub model: &'a M,
     pub ema: &'a M,
-    pub optimizer: &'a ModuleOptimizer,
+    /// Adam's moments (none before the first step), laid out as the model's parameters.
+    pub adam: Option<&'a Moments>,
+    pub layout: &'a FlatLayout,
 }
 
 /// Completed checkpoints under `root` (a run's `checkpoints/`), newest first.
@@ -80,12 +85,13 @@ pub fn save<M: Module + Clone>(
         let Weights {
             model,
             ema,
-            optimizer,
+            adam,
+            layout,
         } = weights;
         let [model_path, ema_path, optim_path, state_path] = FILES.map(|name| partial.join(name));
         model.clone().save_file(&model_path).map_err(|e| err(&e))?;
         ema.clone().save_file(&ema_path).map_err(|e| err(&e))?;
-        save_optimizer(optimizer, &optim_path).map_err(|e| err(&e))?;
+        adam_state::save(layout, adam, &optim_path).map_err(|e| err(&e))?;
         for p in [&model_path, &ema_path, &optim_path] {
             sync_file(p).map_err(|e| err(&e))?;
         }
@@ -98,30 +104,6 @@ pub fn save<M: Module + Clone>(
         }
     }
     Ok(final_dir)
-}
-
-/// Writes the optimiser's state with its tensors in name order. Burn lays them out in the
-/// iteration order of its hash map of parameter ids, which nothing promises to keep; in name
-/// order (`<param id>.<field>`, the ids fixed by `model::param_ids`), the same state always
-/// gives the same bytes.
-fn save_optimizer(
-    optimizer: &ModuleOptimizer,
-    path: &Path,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let bytes = optimizer.into_bytes()?;
-    let reader = burn_pack::Reader::from_bytes(bytes)?;
-    let scalars = reader.scalars().clone();
-    let metadata = reader.metadata().clone();
-    let mut tensors = reader.into_tensors()?;
-    tensors.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut writer = burn_pack::Writer::new(tensors).auto_extension(false);
-    for (key, value) in &scalars {
-        writer = writer.with_scalar(key, *value);
-    }
-    for (key, value) in &metadata {
-        writer = writer.with_metadata(key, value);
-    }
-    Ok(writer.write_to_file(path)?)
 }
 
 /// Removes the partial folders a killed process left behind under `root`.
@@ -138,16 +120,16 @@ pub fn remove_partials(root: &Path) {
 pub struct Loaded<M> {
     pub model: M,
     pub ema: M,
-    pub optimizer: ModuleOptimizer,
+    pub adam: Option<Moments>,
     pub state: CheckpointState,
 }
 
-/// Loads the checkpoint in `dir` into `model`, `ema` and `optimizer`.
+/// Loads the checkpoint in `dir` into `model` and `ema`, and Adam's moments onto `device`.
 pub fn load<M: Module>(
     dir: &Path,
     model: M,
     ema: M,
-    optimizer: ModuleOptimizer,
+    device: &Device,
 ) -> Result<Loaded<M>, RecordError> {
     let at = |file: &str| dir.join(file);
     let err = |file: &str, e: &dyn std::fmt::Display| {
@@ -161,13 +143,13 @@ pub fn load<M: Module>(
     let ema = ema
         .try_load_file(at("ema.bpk"))
         .map_err(|e| err("ema.bpk", &e))?;
-    let optimizer = optimizer
-        .load(at("optimizer.bpk"))
+    let layout = FlatLayout::of(&model);
+    let adam = adam_state::load(&layout, &at("optimizer.bpk"), device)
         .map_err(|e| err("optimizer.bpk", &e))?;
     Ok(Loaded {
         model,
         ema,
-        optimizer,
+        adam,
         state,
     })
 }
@@ -195,8 +177,6 @@ pub fn load_ema<M: Module>(dir: &Path, model: M) -> Result<(M, CheckpointState),
 #[cfg(test)]
 mod tests {
     use burn::nn::LinearConfig;
-    use burn::optim::AdamConfig;
-    use burn::prelude::Device;
 
     use super::*;
 
@@ -205,7 +185,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let device = Device::flex();
         let model = LinearConfig::new(2, 2).init(&device);
-        let optimizer: ModuleOptimizer = AdamConfig::new().init();
+        let layout = FlatLayout::of(&model);
         for step in 1..=5 {
             let state = CheckpointState {
                 step,
@@ -217,7 +197,8 @@ mod tests {
             let weights = Weights {
                 model: &model,
                 ema: &model,
-                optimizer: &optimizer,
+                adam: None,
+                layout: &layout,
             };
             save(dir.path(), weights, &state, 2, &[2]).unwrap();
         }

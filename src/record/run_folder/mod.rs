@@ -3,12 +3,12 @@
 //! `checkpoints/` and the `.lock` a running process holds. Training, evaluation, the report and
 //! the ablation all reach a run's files through [`RunFolder`].
 
+pub mod adam_state;
 pub mod checkpoint;
 
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
-use burn::optim::ModuleOptimizer;
 
 use super::atomic::write_atomic;
 use super::error::RecordError;
@@ -315,13 +315,13 @@ impl RunFolder {
         &self,
         model: M,
         ema: M,
-        optimizer: ModuleOptimizer,
+        device: &burn::prelude::Device,
     ) -> Result<Option<checkpoint::Loaded<M>>, RecordError> {
         let checkpoints = self.checkpoints();
         let Some((_, dir)) = checkpoints.first() else {
             return Ok(None);
         };
-        checkpoint::load(dir, model, ema, optimizer)
+        checkpoint::load(dir, model, ema, device)
             .map(Some)
             .map_err(|e| {
                 let way_out = match checkpoints.get(1) {
