@@ -7,6 +7,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -14,6 +15,26 @@ thread_local std::string last_error;
 
 at::Tensor *boxed(at::Tensor &&tensor, bool wanted) {
     return wanted ? new at::Tensor(std::move(tensor)) : nullptr;
+}
+
+// Runs `body`: 0 when it returns, 1 with the message kept when it throws.
+template <typename F>
+int guarded(F body) {
+    try {
+        body();
+        return 0;
+    } catch (const std::exception &e) {
+        last_error = e.what();
+        return 1;
+    }
+}
+
+// The three gradients of a backward kernel into `out` (null where not wanted).
+void store(std::tuple<at::Tensor, at::Tensor, at::Tensor> &&grads, const bool *wanted,
+           at::Tensor **out) {
+    out[0] = boxed(std::move(std::get<0>(grads)), wanted[0]);
+    out[1] = boxed(std::move(std::get<1>(grads)), wanted[1]);
+    out[2] = boxed(std::move(std::get<2>(grads)), wanted[2]);
 }
 
 std::vector<at::Tensor> list(const at::Tensor *const *tensors, int64_t n) {
@@ -36,22 +57,16 @@ int ddpm_conv2d_backward(const at::Tensor *grad_output, const at::Tensor *input,
                          const at::Tensor *weight, const int64_t *stride,
                          const int64_t *padding, const int64_t *dilation, int64_t groups,
                          const bool *wanted, at::Tensor **out) {
-    try {
+    return guarded([&] {
         std::array<int64_t, 1> bias_sizes{weight->size(0)};
-        auto grads = at::convolution_backward(
-            *grad_output, *input, *weight,
-            wanted[2] ? at::OptionalIntArrayRef(bias_sizes) : at::OptionalIntArrayRef(),
-            at::IntArrayRef(stride, 2), at::IntArrayRef(padding, 2),
-            at::IntArrayRef(dilation, 2), /*transposed=*/false, /*output_padding=*/{0, 0},
-            groups, {wanted[0], wanted[1], wanted[2]});
-        out[0] = boxed(std::move(std::get<0>(grads)), wanted[0]);
-        out[1] = boxed(std::move(std::get<1>(grads)), wanted[1]);
-        out[2] = boxed(std::move(std::get<2>(grads)), wanted[2]);
-        return 0;
-    } catch (const std::exception &e) {
-        last_error = e.what();
-        return 1;
-    }
+        store(at::convolution_backward(
+                  *grad_output, *input, *weight,
+                  wanted[2] ? at::OptionalIntArrayRef(bias_sizes) : at::OptionalIntArrayRef(),
+                  at::IntArrayRef(stride, 2), at::IntArrayRef(padding, 2),
+                  at::IntArrayRef(dilation, 2), /*transposed=*/false, /*output_padding=*/{0, 0},
+                  groups, {wanted[0], wanted[1], wanted[2]}),
+              wanted, out);
+    });
 }
 
 // The gradients of group normalisation (input, γ, β) from the forward's saved mean and
@@ -60,31 +75,20 @@ int ddpm_group_norm_backward(const at::Tensor *grad_output, const at::Tensor *in
                              const at::Tensor *mean, const at::Tensor *rstd,
                              const at::Tensor *gamma, int64_t n, int64_t c, int64_t hxw,
                              int64_t groups, const bool *wanted, at::Tensor **out) {
-    try {
-        auto grads = at::native_group_norm_backward(
-            *grad_output, *input, *mean, *rstd, *gamma, n, c, hxw, groups,
-            {wanted[0], wanted[1], wanted[2]});
-        out[0] = boxed(std::move(std::get<0>(grads)), wanted[0]);
-        out[1] = boxed(std::move(std::get<1>(grads)), wanted[1]);
-        out[2] = boxed(std::move(std::get<2>(grads)), wanted[2]);
-        return 0;
-    } catch (const std::exception &e) {
-        last_error = e.what();
-        return 1;
-    }
+    return guarded([&] {
+        store(at::native_group_norm_backward(*grad_output, *input, *mean, *rstd, *gamma, n, c,
+                                             hxw, groups, {wanted[0], wanted[1], wanted[2]}),
+              wanted, out);
+    });
 }
 
 // The global L2 norm over `n` gradient tensors (at::_foreach_norm, then the norm of the
 // norms, as torch.nn.utils.clip_grad_norm_), read back into `norm`.
 int ddpm_global_norm(const at::Tensor *const *grads, int64_t n, double *norm) {
-    try {
+    return guarded([&] {
         auto norms = at::_foreach_norm(list(grads, n), 2);
         *norm = at::stack(norms).norm().item<double>();
-        return 0;
-    } catch (const std::exception &e) {
-        last_error = e.what();
-        return 1;
-    }
+    });
 }
 
 // One Adam step in place over `n` parameters (at::_fused_adam_, torch.optim.Adam(fused=True)):
@@ -94,7 +98,7 @@ int ddpm_fused_adam(const at::Tensor *const *params, const at::Tensor *const *gr
                     const at::Tensor *const *m, const at::Tensor *const *v, int64_t n,
                     double lr, double beta1, double beta2, double eps, int64_t step,
                     double grad_scale) {
-    try {
+    return guarded([&] {
         auto options = params[0]->options().dtype(at::kFloat);
         auto step_tensor = at::full({}, static_cast<double>(step), options);
         std::vector<at::Tensor> steps(n, step_tensor);
@@ -103,11 +107,7 @@ int ddpm_fused_adam(const at::Tensor *const *params, const at::Tensor *const *gr
         at::_fused_adam_(list(params, n), list(grads, n), list(m, n), list(v, n), {}, steps, lr,
                          beta1, beta2, /*weight_decay=*/0.0, eps, /*amsgrad=*/false,
                          /*maximize=*/false, scale, std::nullopt);
-        return 0;
-    } catch (const std::exception &e) {
-        last_error = e.what();
-        return 1;
-    }
+    });
 }
 
 }  // extern "C"

@@ -44,13 +44,16 @@ pub struct Clipped {
 
 /// The weights θ, their EMA and Adam's moments, each as one buffer in `layout`'s order, on
 /// the training device's inner (non-autodiff) backend. The model's parameters are slices of
-/// θ (views on LibTorch), rebuilt after each update.
+/// θ (views on LibTorch), rebuilt after each update where θ is a new buffer.
 pub struct FlatUpdate {
     layout: FlatLayout,
     params: Tensor<1>,
     ema: Tensor<1>,
     moments: Option<Moments>,
     adam: AdamSettings,
+    /// The model [`Self::model`] last returned is views of θ, and θ was updated in place since
+    /// (LibTorch): that model already holds the new weights.
+    model_is_current: bool,
 }
 
 impl FlatUpdate {
@@ -73,6 +76,7 @@ impl FlatUpdate {
             ema,
             moments,
             adam,
+            model_is_current: false,
         }
     }
 
@@ -159,6 +163,7 @@ impl FlatUpdate {
             .div(v.clone().sqrt().add_scalar(epsilon * correction_2));
         self.params = self.params.clone() - step.mul_scalar(lr);
         self.moments = Some(Moments { m, v, time });
+        self.model_is_current = false;
     }
 
     /// The same step as LibTorch's `_fused_adam_` (torch.optim.Adam(fused=True)), in place.
@@ -203,8 +208,18 @@ impl FlatUpdate {
         self.ema = self.ema.clone().mul_scalar(decay) + online;
     }
 
-    /// `model` (on an autodiff device) with the current θ, still tracked for gradients.
-    pub fn model<M: Module>(&self, model: M) -> M {
+    /// `model` (on an autodiff device) with the current θ, still tracked for gradients. Pass
+    /// the model this returned last (any model before the first call): after an in-place
+    /// update that model is returned as it is, its parameters being views of θ already —
+    /// re-slicing ~300 parameters every step was launch overhead on the training step.
+    pub fn model<M: Module>(&mut self, model: M) -> M {
+        if self.model_is_current {
+            return model;
+        }
+        #[cfg(feature = "tch")]
+        {
+            self.model_is_current = crate::libtorch::fused_update::on_libtorch(&self.params);
+        }
         self.layout.unflatten(model, &self.params, true)
     }
 
