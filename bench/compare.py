@@ -3,7 +3,8 @@
 (ddpm-exp / PyTorch: above 1 means ddpm-exp is faster), as Markdown for bench/RESULTS.md.
 Given several PyTorch results (the forms `bench/run.sh --torch-best` runs), each measure is
 compared with the fastest of them, named in the last column. ddpm-exp's phase table follows
-when its JSON has one (`bench --phases`).
+when its JSON has one (`bench --phases`). Medians of several rounds (bench/median.py) show
+their lowest and highest round in brackets.
 
     python3 bench/compare.py DDPM_EXP.json PYTORCH.json [PYTORCH_OTHER_FORM.json ...]
 """
@@ -30,6 +31,12 @@ def best(refs, key, smaller_is_better=False):
     return pick(have, key=lambda r: r[key])
 
 
+def spread(result, key):
+    """ " [lo–hi]" when `result` is a median of rounds, else nothing."""
+    lo_hi = result.get(f"{key}_range")
+    return f" [{lo_hi[0]:.3f}–{lo_hi[1]:.3f}]" if lo_hi else ""
+
+
 def main():
     ours = json.load(open(sys.argv[1]))
     refs = [json.load(open(p)) for p in sys.argv[2:]]
@@ -45,6 +52,8 @@ def main():
     print(f"device {ours['device']} ({ours['backend']}) vs PyTorch {ref0.get('torch')} on {ref0['device']}"
           f" ({ref0.get('gpu_name') or 'CPU'}), {ours['dtype']}, batch {ours['batch']},"
           f" {ours['params']:,} parameters")
+    if ours.get("rounds"):
+        print(f"medians of {ours['rounds']} interleaved rounds [lowest–highest round]")
     print()
     print("| measure | ddpm-exp | PyTorch eager | ddpm-exp / PyTorch | PyTorch's form |")
     print("|---|---:|---:|---:|---|")
@@ -56,7 +65,7 @@ def main():
         b = ref[key]
         # For the time row, a smaller number is better: report the speed ratio anyway.
         ratio = b / a if smaller else a / b
-        print(f"| {name} | {a:.3f} | {b:.3f} | {ratio:.2f} | {form(ref)} |")
+        print(f"| {name} | {a:.3f}{spread(ours, key)} | {b:.3f}{spread(ref, key)} | {ratio:.2f} | {form(ref)} |")
     if ours.get("phase_ms"):
         print()
         print("| ddpm-exp phase | ms/step |")
