@@ -92,7 +92,7 @@ pub fn evaluate_bound(
     sums.prior = sum(prior_bits_per_dim(schedule, x0.clone()));
     for t in (1..=t_max).rev() {
         let ts = vec![t; batch];
-        let coef = StepCoefficients::gather(schedule, &ts, &device);
+        let coef = StepCoefficients::shared(schedule, t);
         let noise = normal_tensor(rng, x0.dims(), &device);
         let x_t = coef.q_sample(x0.clone(), noise.clone());
         let out = model(x_t.clone(), &ts);

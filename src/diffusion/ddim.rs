@@ -33,8 +33,8 @@ impl DdimSampler<'_> {
         t: usize,
         noise: impl FnOnce() -> Tensor<4>,
     ) -> Tensor<4> {
-        let [n, channels, ..] = x_t.dims();
-        let coef = StepCoefficients::gather(self.schedule, &vec![t; n], &x_t.device());
+        let channels = x_t.dims()[1];
+        let coef = StepCoefficients::shared(self.schedule, t);
         let (mean_out, _) = self.objective.split_output(model_out, channels);
         let (x0, eps) = self.x0_and_eps(mean_out, x_t, &coef);
         let abar_prev = self.schedule.alpha_bar_prev(t);

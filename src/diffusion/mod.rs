@@ -1,6 +1,7 @@
 //! Diffusion math only: schedules, the forward process, objectives and samplers. Knows no files.
 
 pub mod bound;
+pub mod coefficient;
 pub mod ddim;
 pub mod forward;
 pub mod gaussian;
@@ -10,6 +11,7 @@ pub mod sampler;
 pub mod schedule;
 pub mod timestep_sampler;
 
+pub use coefficient::Coefficient;
 pub use forward::StepCoefficients;
 pub use objective::{LossKind, MeanKind, Objective, VarianceKind};
 pub use respace::Respaced;

@@ -187,20 +187,16 @@ impl Objective {
         coef: &StepCoefficients,
         like: &Tensor<4>,
     ) -> Tensor<4> {
-        let shape = like.shape();
         match (self.variance, var_out) {
-            (VarianceKind::FixedLarge, _) => coef.fixed_large_log_variance.clone().expand(shape),
-            (VarianceKind::FixedSmall, _) => {
-                coef.posterior_log_variance_clipped.clone().expand(shape)
-            }
+            (VarianceKind::FixedLarge, _) => coef.fixed_large_log_variance.expanded(like),
+            (VarianceKind::FixedSmall, _) => coef.posterior_log_variance_clipped.expanded(like),
             // The paper's learned diagonal Σ: the network outputs log σ² itself.
             (VarianceKind::Learned, Some(v)) => v,
             // Nichol & Dhariwal: v ∈ [−1, 1] interpolates between log β̃_t and log β_t.
             (VarianceKind::LearnedRange, Some(v)) => {
                 let frac = v.add_scalar(1.0).mul_scalar(0.5);
-                let low = coef.posterior_log_variance_clipped.clone();
-                let high = coef.log_beta.clone();
-                frac.clone() * high + frac.neg().add_scalar(1.0) * low
+                let low = &coef.posterior_log_variance_clipped;
+                coef.log_beta.times(frac.clone()) + low.times(frac.neg().add_scalar(1.0))
             }
             (_, None) => unreachable!("a learned variance always has its output channels"),
         }
@@ -233,10 +229,7 @@ impl Objective {
         first: Tensor<1, Bool>,
     ) -> Tensor<1> {
         let true_mean = coef.posterior_mean(x0.clone(), x_t);
-        let true_log_var = coef
-            .posterior_log_variance_clipped
-            .clone()
-            .expand(mean.shape());
+        let true_log_var = coef.posterior_log_variance_clipped.expanded(&mean);
         let kl = mean_bits_per_dim(normal_kl(
             true_mean,
             true_log_var,

@@ -31,8 +31,7 @@ impl AncestralSampler<'_> {
         t: usize,
         noise: impl FnOnce() -> Tensor<4>,
     ) -> Tensor<4> {
-        let n = x_t.dims()[0];
-        let coef = StepCoefficients::gather(self.schedule, &vec![t; n], &x_t.device());
+        let coef = StepCoefficients::shared(self.schedule, t);
         let (mean, log_var) =
             self.objective
                 .p_mean_log_variance(model_out, x_t, &coef, self.clip_x0);
@@ -45,8 +44,8 @@ impl AncestralSampler<'_> {
     /// x̂_0 predicted from x_t by the network output (Eq. 15 for ε; clipped as sampling clips
     /// it), what progressive generation shows along the chain.
     pub fn predicted_x0(&self, model_out: Tensor<4>, x_t: Tensor<4>, t: usize) -> Tensor<4> {
-        let [n, channels, ..] = x_t.dims();
-        let coef = StepCoefficients::gather(self.schedule, &vec![t; n], &x_t.device());
+        let channels = x_t.dims()[1];
+        let coef = StepCoefficients::shared(self.schedule, t);
         let (mean_out, _) = self.objective.split_output(model_out, channels);
         let x0 = self.objective.predicted_x0(mean_out, x_t, &coef);
         if self.clip_x0 {
@@ -185,9 +184,9 @@ impl ChainSampler {
         if self.respaced.keeps_all() || !(restate_mean || restate_variance) {
             return (out, self.objective);
         }
-        let [n, channels, ..] = x_t.dims();
+        let channels = x_t.dims()[1];
         let (mean_out, var_out) = self.objective.split_output(out, channels);
-        let coef = StepCoefficients::gather(&self.respaced.full, &vec![t; n], &x_t.device());
+        let coef = StepCoefficients::shared(&self.respaced.full, t);
         let mut objective = self.objective;
         let mean_out = if restate_mean {
             objective.mean = MeanKind::X0;
@@ -200,12 +199,12 @@ impl ChainSampler {
                 return v;
             }
             objective.variance = VarianceKind::LearnedRange;
-            let low = coef.posterior_log_variance_clipped.clone();
-            let range = coef.log_beta.clone() - low.clone();
+            let low = &coef.posterior_log_variance_clipped;
+            let range = coef.log_beta.minus(low);
             // v' = 2·frac − 1, frac = (log σ² − log β̃_t) / (log β_t − log β̃_t), clamped to
             // [0, 1]: late in the chain the two bounds lie a few float steps apart, and a
             // fraction far outside them would throw the wider respaced variance to 0 or ∞.
-            let frac = ((v - low) / range).clamp(0.0, 1.0);
+            let frac = range.divides(low.subtracted_from(v)).clamp(0.0, 1.0);
             frac.mul_scalar(2.0).sub_scalar(1.0)
         });
         let out = match var_out {

@@ -43,11 +43,12 @@ impl ResBlock {
         }
     }
 
-    /// x: [batch, c_in, h, w], time: [batch, time_dim] → [batch, c_out, h, w].
+    /// x: [batch, c_in, h, w], time: [batch or 1, time_dim] → [batch, c_out, h, w].
     pub fn forward(&self, x: Tensor<4>, time: Tensor<2>) -> Tensor<4> {
         let h = conv2d(&self.conv1, silu(group_norm(&self.norm1, x.clone())));
-        let [b, c, _, _] = h.dims();
-        let t = self.time_proj.forward(silu(time)).reshape([b, c, 1, 1]);
+        let c = h.dims()[1];
+        let rows = time.dims()[0];
+        let t = self.time_proj.forward(silu(time)).reshape([rows, c, 1, 1]);
         let h = h + t;
         let h = silu(group_norm(&self.norm2, h));
         let h = conv2d(&self.conv2, dropout(&self.dropout, h));
@@ -83,22 +84,42 @@ impl AttnBlock {
     /// x: [batch, c, h, w] → [batch, c, h, w].
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let [b, c, h, w] = x.dims();
-        // [batch, h·w, c]
+        let n = h * w;
+        // Every position of every image as one row, [batch·h·w, c], so that each projection is
+        // one 2-D matrix product, as torch's nn.Linear computes it. On [batch, h·w, c] Burn's
+        // Linear multiplies by the weight broadcast over the batch, and its gradient is then a
+        // product per image and a sum over them.
         let tokens = group_norm(&self.norm, x.clone())
-            .reshape([b, c, h * w])
-            .swap_dims(1, 2);
-        let q = self.query.forward(tokens.clone());
-        let k = self.key.forward(tokens.clone());
-        let v = self.value.forward(tokens);
+            .reshape([b, c, n])
+            .swap_dims(1, 2)
+            .reshape([b * n, c]);
+        let project = |linear: &Linear, rows: Tensor<2>| linear.forward(rows).reshape([b, n, c]);
+        let q = project(&self.query, tokens.clone());
+        let k = project(&self.key, tokens.clone());
+        let v = project(&self.value, tokens);
         // [batch, h·w, h·w], scaled by 1/√c
         let weights = softmax(
             q.matmul(k.swap_dims(1, 2))
                 .mul_scalar((c as f64).powf(-0.5)),
             2,
         );
-        let attended = self.proj_out.forward(weights.matmul(v)); // [batch, h·w, c]
-        x + attended.swap_dims(1, 2).reshape([b, c, h, w])
+        let attended = project(&self.proj_out, weights.matmul(v).reshape([b * n, c]));
+        // [batch, c, h, w] as a view with channels-last strides.
+        let attended = attended.swap_dims(1, 2).reshape([b, c, h, w]);
+        residual_sum(x, attended)
     }
+}
+
+/// x + branch, laid out as x is. LibTorch adds in place into whichever operand it holds alone;
+/// under autodiff x is kept for the backward pass, so the sum would be written into the
+/// branch's channels-last view and carry that layout (and LibTorch's slower channels-last
+/// kernels) through the rest of the network. Holding the branch once more for the addition
+/// makes it a fresh tensor in x's layout, what torch's out-of-place `x + branch` gives.
+fn residual_sum(x: Tensor<4>, branch: Tensor<4>) -> Tensor<4> {
+    let held = branch.clone();
+    let sum = x + branch;
+    drop(held);
+    sum
 }
 
 /// Nearest-neighbour ×2 upsampling: [batch, c, h, w] → [batch, c, 2h, 2w].

@@ -158,8 +158,14 @@ impl UNet {
     /// [batch, out_ch, h, w].
     pub fn forward(&self, x: Tensor<4>, t: &[usize]) -> Tensor<4> {
         let device = x.device();
-        // [batch, ch], in the input's dtype (bf16 under mixed precision).
-        let temb = sinusoidal_embedding(t, self.embed_dim, &device).cast(x.dtype());
+        // [batch, ch], in the input's dtype (bf16 under mixed precision). When every image
+        // stands at one t (sampling, the bound's loop over t) that is one row: the time MLP runs
+        // once and the residual blocks broadcast its output over the batch.
+        let rows = match t.first() {
+            Some(&first) if t.iter().all(|&other| other == first) => &t[..1],
+            _ => t,
+        };
+        let temb = sinusoidal_embedding(rows, self.embed_dim, &device).cast(x.dtype());
         let temb = self
             .time_dense2
             .forward(silu(self.time_dense1.forward(temb))); // [batch, 4ch]

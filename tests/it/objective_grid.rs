@@ -164,3 +164,52 @@ fn simple_targets_follow_the_mean_parameterisation() {
         assert!(loss < 1e-9, "{mean:?}: loss {loss} at the target");
     }
 }
+
+/// Largest |a − b| over the largest |a| (or 1).
+fn relative_gap(a: Tensor<4>, b: Tensor<4>) -> f32 {
+    let scale = a.clone().abs().max().into_scalar::<f32>().max(1.0);
+    (a - b).abs().max().into_scalar::<f32>() / scale
+}
+
+#[test]
+fn a_shared_timestep_as_scalars_gives_what_per_image_columns_give() {
+    // Sampling and the bound's loop apply their batch's one t as scalars
+    // (StepCoefficients::shared); training gathers a column per image. Same q_sample, μ_θ,
+    // log σ², x̂_0 and bound terms, for every mean and variance, clipped or not.
+    let device = crate::common::device();
+    let s = schedule();
+    let mut rng = stream(4, Stream::Noise);
+    let x0 = normal_tensor(&mut rng, [3, 1, 4, 4], &device).clamp(-1.0, 1.0);
+    for t in [1, 2, 37, 100] {
+        let columns = StepCoefficients::gather(&s, &[t; 3], &device);
+        let scalars = StepCoefficients::shared(&s, t);
+        let noise = normal_tensor(&mut rng, [3, 1, 4, 4], &device);
+        let x_t = columns.q_sample(x0.clone(), noise.clone());
+        let gap = relative_gap(x_t.clone(), scalars.q_sample(x0.clone(), noise));
+        assert!(gap <= 1e-6, "q_sample at t = {t}: {gap}");
+        for (mean, variance) in MEANS.into_iter().flat_map(|m| VARIANCES.map(|v| (m, v))) {
+            let obj = objective(mean, variance, LossKind::Hybrid);
+            let out =
+                normal_tensor(&mut rng, [3, obj.output_channels(1), 4, 4], &device).mul_scalar(0.1);
+            let x0_hat = |coef| obj.predicted_x0(out.clone().narrow(1, 0, 1), x_t.clone(), coef);
+            let gap = relative_gap(x0_hat(&columns), x0_hat(&scalars));
+            assert!(gap <= 1e-6, "x̂_0 of {mean:?} at t = {t}: {gap}");
+            for clip in [false, true] {
+                let first =
+                    || Tensor::<1, Bool>::from_data(TensorData::new(vec![t == 1; 3], [3]), &device);
+                let terms = |coef| {
+                    let (m, v) = obj.p_mean_log_variance(out.clone(), x_t.clone(), coef, clip);
+                    let vb =
+                        obj.vb_term(m.clone(), v.clone(), x0.clone(), x_t.clone(), coef, first());
+                    (m, v, vb.reshape([3, 1, 1, 1]))
+                };
+                let ((m1, v1, vb1), (m2, v2, vb2)) = (terms(&columns), terms(&scalars));
+                let cell = format!("{mean:?}/{variance:?} at t = {t}, clip {clip}");
+                for (name, a, b) in [("μ_θ", m1, m2), ("log σ²", v1, v2), ("L_t", vb1, vb2)] {
+                    let gap = relative_gap(a, b);
+                    assert!(gap <= 1e-6, "{name} of {cell}: {gap}");
+                }
+            }
+        }
+    }
+}

@@ -227,7 +227,7 @@ fn a_learned_one_step_variance_is_restated_on_the_respaced_step() {
     let learned = with_variance(VarianceKind::Learned);
     let learned_model = |x: Tensor<4>, t: usize| {
         let coef = StepCoefficients::gather(&schedule, &vec![t; SHAPE[0]], &x.device());
-        let log_beta = coef.log_beta.clone().expand(x.shape());
+        let log_beta = coef.log_beta.expanded(&x);
         Tensor::cat(vec![fake_model(x, t), log_beta], 1)
     };
     let mut rng = stream(5, Stream::Sampling);
@@ -242,7 +242,7 @@ fn a_learned_one_step_variance_is_restated_on_the_respaced_step() {
     // fraction is clamped to the top, not blown up into an infinite variance.
     let above_model = |x: Tensor<4>, t: usize| {
         let coef = StepCoefficients::gather(&schedule, &vec![t; SHAPE[0]], &x.device());
-        let log_var = coef.log_beta.clone().add_scalar(5.0).expand(x.shape());
+        let log_var = coef.log_beta.expanded(&x).add_scalar(5.0);
         Tensor::cat(vec![fake_model(x, t), log_var], 1)
     };
     let mut rng = stream(5, Stream::Sampling);
