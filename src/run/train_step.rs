@@ -6,13 +6,14 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rand::Rng;
 
+use super::noise_ahead::NoiseAhead;
 use super::schedule_lr::warmup_lr;
 use crate::diffusion::objective::LossTerms;
 use crate::diffusion::timestep_sampler::TimestepDraw;
 use crate::diffusion::{DiffusionSchedule, Objective, StepCoefficients, TimestepSampler};
 use crate::model::{UNet, forward_at};
 use crate::optim::{AdamSettings, FlatUpdate, Moments};
-use crate::rng::{Stream, normal_tensor, stream, stream_at};
+use crate::rng::{Stream, stream, stream_at};
 use crate::spec::Experiment;
 
 /// What a step updates: the model, the flat state behind it (its weights, their EMA and
@@ -84,6 +85,8 @@ pub struct TrainStep<'a> {
     pub objective: Objective,
     /// An autodiff device.
     pub device: Device,
+    /// ε for the step after this one, already being drawn.
+    noise: NoiseAhead,
 }
 
 impl<'a> TrainStep<'a> {
@@ -93,6 +96,7 @@ impl<'a> TrainStep<'a> {
             schedule,
             objective: spec.objective(),
             device: device.clone().autodiff(),
+            noise: NoiseAhead::new(spec.seed),
         }
     }
 
@@ -166,11 +170,8 @@ impl<'a> TrainStep<'a> {
             shape[0],
             t_max,
         );
-        let noise = normal_tensor(
-            &mut stream_at(seed, Stream::Noise, step),
-            shape,
-            &self.device,
-        );
+        let noise = self.noise.take(step, shape.iter().product());
+        let noise = Tensor::from_data(TensorData::new(noise, shape), &self.device);
         // Dropout masks come from the backend's generator, reseeded from our stream each step.
         self.device
             .seed(stream_at(seed, Stream::Dropout, step).next_u64());
