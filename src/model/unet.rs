@@ -168,7 +168,7 @@ impl UNet {
         let temb = sinusoidal_embedding(rows, self.embed_dim, &device).cast(x.dtype());
         let temb = self
             .time_dense2
-            .forward(silu(self.time_dense1.forward(temb))); // [batch, 4ch]
+            .forward(silu(self.time_dense1.forward(temb))); // [batch or 1, 4ch]
 
         let mut h = conv2d(&self.conv_in, x);
         let mut skips = vec![h.clone()];
