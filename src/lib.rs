@@ -24,6 +24,7 @@ pub mod error;
 pub mod interrupt;
 #[cfg(feature = "tch")]
 pub mod libtorch;
+pub mod malloc_tuning;
 pub mod model;
 pub mod optim;
 pub mod progress;

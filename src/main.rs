@@ -41,6 +41,7 @@ enum Ended {
 }
 
 fn main() -> ExitCode {
+    ddpm_exp::malloc_tuning::keep_freed_memory();
     let cli = Cli::parse();
     ddpm_exp::interrupt::ignore_file_size_signal();
     let trains = matches!(cli.command, Command::Run(_) | Command::Ablate(_));
