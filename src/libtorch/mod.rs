@@ -1,11 +1,12 @@
-//! The LibTorch room (the `tch` feature): the UNet's convolution, group normalisation and
+//! The LibTorch room (the `tch` feature): the UNet's convolution, group normalisation, SiLU,
 #![allow(deprecated)] // burn-tch is deprecated upstream (removed in Burn 0.23); this room goes with it
-//! SiLU on LibTorch's own forward and backward kernels (ops.rs, through Burn's
+//! softmax, dropout and upsampling on LibTorch's own forward and backward kernels (ops.rs, through Burn's
 //! backend-extension API, and csrc/libtorch_kernels.cpp via shim.rs for the two tch does not
 //! bind). Each entry point takes a tensor on any device and hands it back untouched unless it
 //! lives on LibTorch, so every other device keeps Burn's own ops. Burn 0.23 drops burn-tch;
 //! this folder is what goes with it.
 
+pub mod dropout_mask;
 pub mod fused_update;
 mod ops;
 pub mod shim;
@@ -14,7 +15,8 @@ use burn::backend::{Dispatch, DispatchTensor, DispatchTensorKind};
 use burn::nn::conv::Conv2d;
 use burn::nn::{Dropout, GroupNorm, PaddingConfig2d};
 use burn::prelude::*;
-use burn::tensor::ops::ConvOptions;
+use burn::tensor::module::interpolate;
+use burn::tensor::ops::{ConvOptions, InterpolateMode, InterpolateOptions};
 
 pub use ops::LibTorchKernels;
 
@@ -84,6 +86,24 @@ pub fn dropout<const D: usize>(dropout: &Dropout, x: Tensor<D>) -> Result<Tensor
     let x = on_libtorch(x)?;
     let out = <Dispatch as LibTorchKernels>::dropout_native(x, dropout.prob);
     Ok(Tensor::from_dispatch(out))
+}
+
+/// Softmax over `dim` on LibTorch's kernel; `Err(x)` off LibTorch.
+pub fn softmax<const D: usize>(x: Tensor<D>, dim: usize) -> Result<Tensor<D>, Tensor<D>> {
+    let x = on_libtorch(x)?;
+    Ok(Tensor::from_dispatch(
+        <Dispatch as LibTorchKernels>::softmax_native(x, dim),
+    ))
+}
+
+/// Nearest-neighbour ×2 upsampling of [batch, c, h, w] on LibTorch's kernels (burn-tch's
+/// `interpolate` and its backward are upsample_nearest2d's); `Err(x)` off LibTorch.
+pub fn upsample_nearest(x: Tensor<4>) -> Result<Tensor<4>, Tensor<4>> {
+    let [_, _, h, w] = x.dims();
+    let x = Tensor::<4>::from_dispatch(on_libtorch(x)?);
+    let nearest =
+        InterpolateOptions::new(InterpolateMode::Nearest).with_output_size([2 * h, 2 * w]);
+    Ok(interpolate(x, nearest))
 }
 
 /// SiLU on LibTorch's kernel; `Err(x)` off LibTorch.

@@ -15,6 +15,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, LibTorch, backend_extension};
 use burn::tensor::ops::ConvOptions;
 
+use super::dropout_mask;
 use super::shim::{self, Grads3};
 
 /// The saved statistics and shape of one group-normalisation forward pass.
@@ -51,8 +52,10 @@ pub trait LibTorchKernels: Backend {
     ) -> FloatTensor<Self>;
     /// x·sigmoid(x) in one kernel.
     fn silu_native(x: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// Softmax over `dim` in one kernel (Burn's is five, each with its own backward).
+    fn softmax_native(x: FloatTensor<Self>, dim: usize) -> FloatTensor<Self>;
     /// Training-time dropout: each value zeroed with probability `prob`, the rest scaled by
-    /// 1/(1 − prob), the mask drawn from LibTorch's generator (seeded per step like Burn's).
+    /// 1/(1 − prob); the mask as `dropout_with_mask` draws it.
     fn dropout_native(x: FloatTensor<Self>, prob: f64) -> FloatTensor<Self>;
 }
 
@@ -121,8 +124,24 @@ impl LibTorchKernels for LibTorch {
         TchTensor::new(x.tensor.silu())
     }
 
+    fn softmax_native(x: TchTensor, dim: usize) -> TchTensor {
+        TchTensor::new(x.tensor.internal_softmax(dim as i64, false))
+    }
+
     fn dropout_native(x: TchTensor, prob: f64) -> TchTensor {
-        TchTensor::new(x.tensor.native_dropout(prob, true).0)
+        TchTensor::new(dropout_with_mask(&x.tensor, prob).0)
+    }
+}
+
+/// Dropout's output x·mask/(1 − prob) and its keep mask: the mask from this thread's seeded
+/// stream on the CPU (dropout_mask.rs), else from LibTorch's generator.
+fn dropout_with_mask(x: &tch::Tensor, prob: f64) -> (tch::Tensor, tch::Tensor) {
+    match dropout_mask::keep_mask(x, prob) {
+        Some(mask) => {
+            let out = tch::Tensor::native_dropout_backward(x, &mask, 1.0 / (1.0 - prob));
+            (out, mask)
+        }
+        None => x.native_dropout(prob, true),
     }
 }
 
@@ -213,6 +232,29 @@ impl Backward<LibTorch, 1> for SiluBackward {
         let grad = grads.consume::<LibTorch>(&ops.node);
         if let [Some(node)] = &ops.parents {
             let grad_x = ops.state.tensor.silu_backward(&grad.tensor);
+            grads.register::<LibTorch>(node.id, TchTensor::new(grad_x));
+        }
+    }
+}
+
+/// Softmax's backward from its output y: y·(g − Σ g·y) in one kernel.
+#[derive(Debug)]
+struct SoftmaxBackward;
+
+impl Backward<LibTorch, 1> for SoftmaxBackward {
+    /// The output and the dimension.
+    type State = (TchTensor, usize);
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = grads.consume::<LibTorch>(&ops.node);
+        if let [Some(node)] = &ops.parents {
+            let (y, dim) = &ops.state;
+            let grad_x = tch::Tensor::internal_softmax_backward_data(
+                &grad.tensor,
+                &y.tensor,
+                *dim as i64,
+                y.tensor.kind(),
+            );
             grads.register::<LibTorch>(node.id, TchTensor::new(grad_x));
         }
     }
@@ -310,6 +352,22 @@ impl<C: CheckpointStrategy> LibTorchKernels for Autodiff<LibTorch, C> {
         }
     }
 
+    fn softmax_native(x: FloatTensor<Self>, dim: usize) -> FloatTensor<Self> {
+        match SoftmaxBackward
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let y = LibTorch::softmax_native(x.into_primitive(), dim);
+                prep.finish((y.clone(), dim), y)
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(LibTorch::softmax_native(x.into_primitive(), dim))
+            }
+        }
+    }
+
     fn dropout_native(x: FloatTensor<Self>, prob: f64) -> FloatTensor<Self> {
         let scale = 1.0 / (1.0 - prob);
         match DropoutBackward
@@ -318,7 +376,7 @@ impl<C: CheckpointStrategy> LibTorchKernels for Autodiff<LibTorch, C> {
             .stateful()
         {
             OpsKind::Tracked(prep) => {
-                let (out, mask) = x.into_primitive().tensor.native_dropout(prob, true);
+                let (out, mask) = dropout_with_mask(&x.into_primitive().tensor, prob);
                 let state = (TchTensor::new(mask), scale);
                 prep.finish(state, TchTensor::new(out))
             }

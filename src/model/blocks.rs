@@ -4,9 +4,8 @@
 use burn::nn::conv::Conv2d;
 use burn::nn::{Dropout, DropoutConfig, GroupNorm, GroupNormConfig, Linear};
 use burn::prelude::*;
-use burn::tensor::activation::softmax;
 
-use super::kernels::{conv2d, dropout, group_norm, silu};
+use super::kernels::{conv2d, dropout, group_norm, silu, softmax};
 
 use super::layers::{ZERO_INIT_GAIN, conv, dense};
 
@@ -120,12 +119,4 @@ fn residual_sum(x: Tensor<4>, branch: Tensor<4>) -> Tensor<4> {
     let sum = x + branch;
     drop(held);
     sum
-}
-
-/// Nearest-neighbour ×2 upsampling: [batch, c, h, w] → [batch, c, 2h, 2w].
-pub fn upsample_nearest(x: Tensor<4>) -> Tensor<4> {
-    let [b, c, h, w] = x.dims();
-    x.reshape([b, c, h, 1, w, 1])
-        .expand([b, c, h, 2, w, 2])
-        .reshape([b, c, 2 * h, 2 * w])
 }

@@ -6,9 +6,9 @@ use burn::nn::conv::Conv2d;
 use burn::nn::{GroupNorm, GroupNormConfig, Linear};
 use burn::prelude::*;
 
-use super::blocks::{AttnBlock, ResBlock, upsample_nearest};
+use super::blocks::{AttnBlock, ResBlock};
 use super::config::UNetConfig;
-use super::kernels::{conv2d, group_norm, silu};
+use super::kernels::{conv2d, group_norm, silu, upsample_nearest};
 use super::layers::{ZERO_INIT_GAIN, conv, dense};
 use super::param_ids::with_path_ids;
 use super::time_embedding::sinusoidal_embedding;

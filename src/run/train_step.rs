@@ -11,7 +11,7 @@ use super::schedule_lr::warmup_lr;
 use crate::diffusion::objective::LossTerms;
 use crate::diffusion::timestep_sampler::TimestepDraw;
 use crate::diffusion::{DiffusionSchedule, Objective, StepCoefficients, TimestepSampler};
-use crate::model::{UNet, forward_at};
+use crate::model::{UNet, forward_at, kernels};
 use crate::optim::{AdamSettings, FlatUpdate, Moments};
 use crate::rng::{Stream, stream, stream_at};
 use crate::spec::Experiment;
@@ -172,9 +172,11 @@ impl<'a> TrainStep<'a> {
         );
         let noise = self.noise.take(step, shape.iter().product());
         let noise = Tensor::from_data(TensorData::new(noise, shape), &self.device);
-        // Dropout masks come from the backend's generator, reseeded from our stream each step.
-        self.device
-            .seed(stream_at(seed, Stream::Dropout, step).next_u64());
+        // Dropout masks: reseeded from our stream each step (kernels::seed_dropout).
+        kernels::seed_dropout(
+            &self.device,
+            stream_at(seed, Stream::Dropout, step).next_u64(),
+        );
         let coef = StepCoefficients::gather(self.schedule, &draw.ts, &self.device);
         let x_t = coef.q_sample(x0.clone(), noise.clone());
         Diffused {

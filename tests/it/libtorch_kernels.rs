@@ -1,5 +1,5 @@
-//! The UNet's LibTorch kernels (src/libtorch/: convolution, group normalisation and SiLU with
-//! LibTorch's own backward) against Burn's own decomposition of the same op on the same
+//! The UNet's LibTorch kernels (src/libtorch/: convolution, group normalisation, SiLU,
+//! softmax, upsampling and dropout with LibTorch's own backward) against Burn's own decomposition of the same op on the same
 //! device: forward and every gradient within a relative error of 1e-5 in fp32, on the shapes
 //! the UNet uses. Built only with the `tch` feature (scripts/test.sh runs it).
 #![cfg(feature = "tch")]
@@ -173,6 +173,45 @@ fn silu_matches_burns_forward_and_gradient() {
 }
 
 #[test]
+fn softmax_matches_burns_forward_and_gradient() {
+    Device::libtorch().seed(19);
+    // The attention's weights: [batch, h·w, h·w] over the last dimension, odd batch.
+    let x = random([3, 64, 64], &device()).mul_scalar(3.0);
+    check_op(
+        "softmax",
+        |x| libtorch::softmax(x, 2).is_ok(),
+        x,
+        |x| kernels::softmax(x, 2),
+        |x| burn::tensor::activation::softmax(x, 2),
+        &[],
+        &[],
+    );
+}
+
+#[test]
+fn upsampling_matches_burns_forward_and_gradient() {
+    Device::libtorch().seed(23);
+    // Each value repeated over a 2×2, as Burn's reshape and expand give it.
+    let repeated = |x: Tensor<4>| {
+        let [b, c, h, w] = x.dims();
+        x.reshape([b, c, h, 1, w, 1])
+            .expand([b, c, h, 2, w, 2])
+            .reshape([b, c, 2 * h, 2 * w])
+    };
+    for shape in [[3, 32, 4, 4], [1, 8, 16, 8]] {
+        check_op(
+            "upsample ×2",
+            |x| libtorch::upsample_nearest(x).is_ok(),
+            random(shape, &device()),
+            kernels::upsample_nearest,
+            repeated,
+            &[],
+            &[],
+        );
+    }
+}
+
+#[test]
 fn sampling_without_autodiff_uses_the_same_kernels() {
     // The inference path (no autodiff): the plain LibTorch implementations.
     let device = Device::libtorch();
@@ -186,21 +225,24 @@ fn sampling_without_autodiff_uses_the_same_kernels() {
     let ours = kernels::conv2d(&conv, kernels::silu(kernels::group_norm(&norm, x.clone())));
     let burns = conv.forward(burn::tensor::activation::silu(norm.forward(x)));
     assert_close("GN → SiLU → conv without autodiff", ours, burns);
+    let scores = random([3, 16, 16], &device);
+    assert!(libtorch::softmax(scores.clone(), 2).is_ok());
+    let ours = kernels::softmax(scores.clone(), 2);
+    let burns = burn::tensor::activation::softmax(scores, 2);
+    assert_close("softmax without autodiff", ours, burns);
 }
 
 #[test]
 fn dropout_keeps_scales_and_backpropagates_through_the_same_mask() {
     let dropout = burn::nn::DropoutConfig::new(0.25).init();
+    let x = random([4, 16, 8, 8], &device()).add_scalar(10.0); // never 0
     let draw = |seed: u64| {
-        Device::libtorch().seed(seed);
-        let x = random([4, 16, 8, 8], &device())
-            .add_scalar(10.0)
-            .require_grad(); // never 0
+        let x = x.clone().require_grad();
         assert!(
             libtorch::dropout(&dropout, x.clone()).is_ok(),
             "not routed to LibTorch"
         );
-        Device::libtorch().seed(seed);
+        kernels::seed_dropout(&device(), seed);
         (x.clone(), kernels::dropout(&dropout, x))
     };
     let (x, y) = draw(5);
@@ -213,11 +255,38 @@ fn dropout_keeps_scales_and_backpropagates_through_the_same_mask() {
     // ∂(Σ y·r)/∂x = r · mask / (1 − p).
     let r = random(y.dims(), &device());
     let grads = (y.clone() * r.clone()).sum().backward();
-    let want = (r * kept).mul_scalar(1.0 / 0.75).inner();
+    let want = (r * kept.clone()).mul_scalar(1.0 / 0.75).inner();
     assert_close("dropout ∂x", x.grad(&grads).unwrap(), want);
-    // (That the step's seed decides the mask is the determinism tests' part: in this process
-    // other tests draw from LibTorch's one generator at the same time.)
+    // The step's seed decides the mask: the CPU masks come from this thread's stream.
+    let mask = |seed| draw(seed).1.not_equal_elem(0.0).float();
+    let same = (mask(5) - kept.clone()).abs().sum().into_scalar::<f32>();
+    assert_eq!(same, 0.0, "seed 5 twice gave different masks");
+    let other = (mask(6) - kept).abs().sum().into_scalar::<f32>();
+    assert!(other > 0.0, "seeds 5 and 6 gave the same mask");
     // Without autodiff (sampling) it is the identity, as Burn's.
     let plain = random([2, 4, 4, 4], &Device::libtorch());
     assert!(libtorch::dropout(&dropout, plain.clone()).is_err());
+}
+
+#[test]
+fn dropout_masks_do_not_depend_on_the_thread_count_and_continue_the_stream() {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    let n = 300_001; // several parallel chunks, the last one short
+    let flags = |threads| {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let first = libtorch::dropout_mask::draw_keep(&mut rng, n, 0.1, threads);
+        (
+            first,
+            libtorch::dropout_mask::draw_keep(&mut rng, n, 0.1, threads),
+        )
+    };
+    let (one, next) = flags(1);
+    assert_eq!(flags(3), (one.clone(), next.clone()));
+    // Two draws of n are the first 2n words of the stream, so no word is used twice.
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let both = libtorch::dropout_mask::draw_keep(&mut rng, 2 * n, 0.1, 2);
+    assert_eq!(both, [one.clone(), next].concat());
+    let kept = one.iter().map(|&k| k as f64).sum::<f64>() / n as f64;
+    assert!((kept - 0.9).abs() < 0.003, "kept {kept}");
 }
