@@ -4,11 +4,13 @@
 Given several PyTorch results (the forms `bench/run.sh --torch-best` runs), each measure is
 compared with the fastest of them, named in the last column. ddpm-exp's phase table follows
 when its JSON has one (`bench --phases`). Medians of several rounds (bench/median.py) show
-their lowest and highest round in brackets.
+their lowest and highest round in brackets, and a second table pairs the two sides round by
+round (the median of each round's ratio), which the machine's drift between minutes moves less.
 
     python3 bench/compare.py DDPM_EXP.json PYTORCH.json [PYTORCH_OTHER_FORM.json ...]
 """
 import json
+import statistics
 import sys
 
 
@@ -35,6 +37,35 @@ def spread(result, key):
     """ " [lo–hi]" when `result` is a median of rounds, else nothing."""
     lo_hi = result.get(f"{key}_range")
     return f" [{lo_hi[0]:.3f}–{lo_hi[1]:.3f}]" if lo_hi else ""
+
+
+def paired(ours, ref, key, smaller_is_better):
+    """Each round's ddpm-exp / PyTorch ratio for `key` (the two ran minutes apart, so the
+    machine's drift between rounds cancels), or None unless both kept every round."""
+    a, b = ours.get(f"{key}_rounds"), ref.get(f"{key}_rounds")
+    if not a or not b or len(a) != len(b):
+        return None
+    return [y / x if smaller_is_better else x / y for x, y in zip(a, b)]
+
+
+def print_paired(ours, refs, rows):
+    """Per PyTorch form: the median of the per-round ratios, with their lowest and highest."""
+    lines = []
+    for name, key, smaller in rows:
+        cells = []
+        for ref in refs:
+            ratios = paired(ours, ref, key, smaller)
+            if ratios:
+                cells.append(f"{statistics.median(ratios):.2f} [{min(ratios):.2f}–{max(ratios):.2f}]")
+        if len(cells) == len(refs):
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if lines:
+        print()
+        print("Paired by round, ddpm-exp / PyTorch: median of the per-round ratios [lowest–highest]")
+        print()
+        print("| measure | " + " | ".join(form(r) for r in refs) + " |")
+        print("|---|" + "---:|" * len(refs))
+        print("\n".join(lines))
 
 
 def main():
@@ -66,6 +97,7 @@ def main():
         # For the time row, a smaller number is better: report the speed ratio anyway.
         ratio = b / a if smaller else a / b
         print(f"| {name} | {a:.3f}{spread(ours, key)} | {b:.3f}{spread(ref, key)} | {ratio:.2f} | {form(ref)} |")
+    print_paired(ours, refs, rows)
     if ours.get("phase_ms"):
         print()
         print("| ddpm-exp phase | ms/step |")

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Merges the bench JSONs of one side's repeated rounds (`bench/run.sh --rounds N`) into one:
 the median of each timed measure and of each phase, with the measure's lowest and highest
-round kept beside it as `<key>_range`. Everything else is taken from the first round.
+round kept beside it as `<key>_range` and every round's value, in order, as `<key>_rounds`
+(bench/compare.py pairs them with the other side's). Everything else is taken from the
+first round.
 
 These CPUs drift 10–20% from minute to minute, so one back-to-back pair can favour either side;
 rounds interleave the two sides and the medians are what bench/compare.py compares.
@@ -23,6 +25,8 @@ def merge(rounds):
         if values:
             merged[key] = statistics.median(values)
             merged[f"{key}_range"] = [min(values), max(values)]
+            if len(values) == len(rounds):
+                merged[f"{key}_rounds"] = values  # in round order, for paired ratios
     if rounds[0].get("phase_ms"):
         names = [name for name, _ in rounds[0]["phase_ms"]]
         by_name = [dict(r["phase_ms"]) for r in rounds]
