@@ -13,10 +13,11 @@
 # Build the binary on the development machine (`scripts/setup-tch.sh --bin ddpm-exp`) and carry
 # it over; it runs on the machine's own torch (2.11.0 on both), whose lib/ goes on
 # LD_LIBRARY_PATH. Defaults: 1 round (a GPU does not drift as the 2-core CPUs do), 100 of the
-# 1000 reverse steps timed and the chain extrapolated, 300 training steps; about 5 minutes on
-# an H100. --dry-run prints the commands instead. Everything lands in $OUT (the device tool's
-# folder) or bench/out/device: machine.txt, bench_fp32.md, bench_bf16.md, bench/ (the JSONs),
-# run.log and run/ (the short run's meta.json, metrics.parquet, spec.yaml, samples.png).
+# 1000 reverse steps timed and the chain extrapolated, 300 training steps: about 5 minutes on
+# an H100 going by its 2026-11-22 figures (not yet run there). --dry-run prints the commands.
+# Everything lands in $OUT (the device tool's folder) or bench/out/device: machine.txt,
+# bench_fp32.md, bench_bf16.md, bench/ (the JSONs), run.log and run/ (the short run's
+# meta.json, metrics.parquet, spec.yaml, samples.png).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
