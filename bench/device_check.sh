@@ -38,6 +38,8 @@ out=${OUT:-bench/out/device}
 python=${PYTHON:-python3}
 bin=${DDPM_EXP:-target/release/ddpm-exp}
 run() { if [ "$dry_run" = yes ]; then echo "$*"; else "$@"; fi; }
+# Passes its input through, also into FILE unless this is a dry run.
+keep() { if [ "$dry_run" = yes ]; then cat; else tee "$1"; fi; }
 
 if [ "$dry_run" = no ]; then
     [ -x "$bin" ] || { echo "device_check: no ddpm-exp binary at '$bin' (set DDPM_EXP)" >&2; exit 2; }
@@ -48,13 +50,12 @@ export DDPM_EXP="$bin" PYTHON="$python"
 mkdir -p "$out"
 [ "$dry_run" = yes ] || "$python" -c 'import torch
 gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no CUDA device"
-print("torch", torch.__version__, "on", gpu)' | tee "$out/machine.txt"
+print("torch", torch.__version__, "on", gpu)' | keep "$out/machine.txt"
 
 for dtype in fp32 bf16; do
     run bench/run.sh --device "$device" --profile cifar10 --dtype "$dtype" --batch 128 \
         --warmup 20 --train-steps 50 --sample-images 256 --sample-steps "$sample_steps" \
-        --phases 20 --torch-best --rounds "$rounds" --out "$out/bench" |
-        if [ "$dry_run" = yes ]; then cat; else tee "$out/bench_$dtype.md"; fi
+        --phases 20 --torch-best --rounds "$rounds" --out "$out/bench" | keep "$out/bench_$dtype.md"
 done
 
 # The short run: evaluations off (no Inception weights, no classifier there), a small sample
@@ -67,8 +68,7 @@ run "$python" scripts/cifar_like_patches.py "$data"
 run "$bin" run experiments/eps_simple.yaml --profile cifar10 --device "$device" \
     --set data.dir="$data" --set train.steps="$steps" --set train.log_every=20 \
     --set eval.nll_at_end=false --set eval.quality_at_end=false --set eval.quality_every=0 \
-    --set sample.count=16 --out "$scratch/runs" 2>&1 |
-    if [ "$dry_run" = yes ]; then cat; else tee "$out/run.log"; fi
+    --set sample.count=16 --out "$scratch/runs" 2>&1 | keep "$out/run.log"
 if [ "$dry_run" = no ]; then
     run_dir=$(tail -n 1 "$out/run.log")
     mkdir -p "$out/run"
