@@ -253,7 +253,8 @@ fn bench(args: BenchArgs) -> Result<Ended, Failure> {
 fn schedule(args: ScheduleArgs) -> Result<Ended, Failure> {
     let overrides = Overrides::with_set(args.set);
     let resolved = ddpm_exp::spec::load(&args.spec, None, &overrides)?;
-    write_schedule(&args.out, &resolved.experiment.schedule())?;
+    let e = &resolved.experiment;
+    write_schedule(&args.out, &e.schedule(), &e.objective())?;
     println!("{}", args.out.display());
     Ok(Ended::Ok)
 }

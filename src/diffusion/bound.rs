@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::forward::StepCoefficients;
 use super::gaussian::{mean_bits_per_dim, normal_kl};
-use super::objective::{MeanKind, Objective};
+use super::objective::Objective;
 use super::schedule::DiffusionSchedule;
 use crate::rng::normal_tensor;
 
@@ -103,10 +103,7 @@ pub fn evaluate_bound(
             Tensor::<1, Bool>::from_data(TensorData::new(vec![t == 1; batch], [batch]), &device);
         let vb = objective.vb_term(mean, log_var, x0.clone(), x_t.clone(), &coef, first);
         let x0_hat = objective.predicted_x0(mean_out.clone(), x_t.clone(), &coef);
-        let eps_hat = match objective.mean {
-            MeanKind::Eps => mean_out,
-            MeanKind::Mu | MeanKind::X0 => coef.eps_from_x0(x_t, x0_hat.clone()),
-        };
+        let eps_hat = objective.predicted_eps(mean_out, x_t, &coef);
         let per_image_mse = |a: Tensor<4>, b: Tensor<4>| {
             (a - b)
                 .square()

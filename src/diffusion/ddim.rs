@@ -55,8 +55,11 @@ impl DdimSampler<'_> {
         x_t: Tensor<4>,
         coef: &StepCoefficients,
     ) -> (Tensor<4>, Tensor<4>) {
-        if self.objective.mean == MeanKind::Eps && !self.clip_x0 {
-            return (coef.x0_from_eps(x_t, mean_out.clone()), mean_out);
+        if matches!(self.objective.mean, MeanKind::Eps | MeanKind::V) && !self.clip_x0 {
+            let x0 = self
+                .objective
+                .predicted_x0(mean_out.clone(), x_t.clone(), coef);
+            return (x0, self.objective.predicted_eps(mean_out, x_t, coef));
         }
         let x0 = self.objective.predicted_x0(mean_out, x_t.clone(), coef);
         let x0 = if self.clip_x0 {

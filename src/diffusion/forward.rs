@@ -120,4 +120,19 @@ impl StepCoefficients {
     pub fn x0_from_eps(&self, x_t: Tensor<4>, eps: Tensor<4>) -> Tensor<4> {
         self.recip_sqrt_alpha_bar.times(x_t) - self.sqrt_recip_alpha_bar_minus_one.times(eps)
     }
+
+    /// v = √ᾱ_t ε − √(1−ᾱ_t) x_0, the v-prediction target (Salimans & Ho 2022, §4).
+    pub fn v_target(&self, x0: Tensor<4>, noise: Tensor<4>) -> Tensor<4> {
+        self.sqrt_alpha_bar.times(noise) - self.sqrt_one_minus_alpha_bar.times(x0)
+    }
+
+    /// x̂_0 = √ᾱ_t x_t − √(1−ᾱ_t) v̂ (eq. 4 and v's definition, with ᾱ + (1 − ᾱ) = 1).
+    pub fn x0_from_v(&self, x_t: Tensor<4>, v: Tensor<4>) -> Tensor<4> {
+        self.sqrt_alpha_bar.times(x_t) - self.sqrt_one_minus_alpha_bar.times(v)
+    }
+
+    /// ε̂ = √(1−ᾱ_t) x_t + √ᾱ_t v̂.
+    pub fn eps_from_v(&self, x_t: Tensor<4>, v: Tensor<4>) -> Tensor<4> {
+        self.sqrt_one_minus_alpha_bar.times(x_t) + self.sqrt_alpha_bar.times(v)
+    }
 }

@@ -10,6 +10,7 @@ pub mod respace;
 pub mod sampler;
 pub mod schedule;
 pub mod timestep_sampler;
+pub mod weighting;
 
 pub use coefficient::Coefficient;
 pub use forward::StepCoefficients;
@@ -18,3 +19,4 @@ pub use respace::Respaced;
 pub use sampler::{AncestralSampler, ChainSampler, SamplerKind};
 pub use schedule::{DiffusionSchedule, ScheduleKind, ScheduleParams};
 pub use timestep_sampler::{TimestepSampler, TimestepSamplerKind};
+pub use weighting::{Weighting, WeightingKind};

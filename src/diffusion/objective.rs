@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::forward::StepCoefficients;
 use super::gaussian::{discretized_gaussian_log_likelihood, mean_bits_per_dim, normal_kl};
+use super::schedule::DiffusionSchedule;
+use super::weighting::Weighting;
 
 /// What the network's (first C) output channels predict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,6 +19,21 @@ pub enum MeanKind {
     Mu,
     /// x_0; μ_θ is the posterior mean of eq. 7 with x̂_0 in place of x_0.
     X0,
+    /// v = √ᾱ_t ε − √(1−ᾱ_t) x_0 (Salimans & Ho 2022); x̂_0 = √ᾱ_t x_t − √(1−ᾱ_t) v̂ and
+    /// ε̂ = √(1−ᾱ_t) x_t + √ᾱ_t v̂, then as for x_0.
+    V,
+}
+
+impl MeanKind {
+    /// The spec's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            MeanKind::Eps => "eps",
+            MeanKind::Mu => "mu",
+            MeanKind::X0 => "x0",
+            MeanKind::V => "v",
+        }
+    }
 }
 
 /// How the reverse-process covariance Σ_θ(x_t, t) = σ_t² I is chosen.
@@ -62,6 +79,8 @@ pub struct Objective {
     /// Multiply the sampled VLB term by T (improved-diffusion's RESCALED_KL); the official
     /// DDPM code does not.
     pub rescale_vlb: bool,
+    /// The per-t weight of the MSE term, in the prediction's space (`uniform`: L_simple).
+    pub weighting: Weighting,
 }
 
 /// The per-example pieces of one batch's loss, each [batch].
@@ -84,20 +103,54 @@ impl Objective {
         }
     }
 
-    /// Why this combination cannot train, if it cannot.
-    pub fn unsupported_reason(&self) -> Option<String> {
+    /// Why this combination cannot train, if it cannot: (the spec key at fault, why).
+    pub fn unsupported_reason(&self) -> Option<(&'static str, String)> {
+        if let Some(why) = self.weighting_problem() {
+            return Some(("diffusion.weighting", why));
+        }
+        let loss = |why: String| Some(("diffusion.loss", why));
         match (self.variance.is_learned(), self.loss) {
-            (true, LossKind::Simple) => Some(format!(
+            (true, LossKind::Simple) => loss(format!(
                 "variance `{}` needs a loss that trains it: `simple` has no term for Σ (use `vlb` or `hybrid`)",
                 self.variance_name()
             )),
-            (false, LossKind::Hybrid) => Some(
+            (false, LossKind::Hybrid) => loss(
                 "`hybrid` stops the VLB's gradient through the mean, so with a fixed variance it is just `simple`: \
                  use `simple`, or learn the variance"
                     .to_string(),
             ),
             _ => None,
         }
+    }
+
+    /// Why the weighting does not fit this objective, if it does not: the bound has no MSE
+    /// term to weight, and μ̃ has no space a weighting is defined in.
+    fn weighting_problem(&self) -> Option<String> {
+        if self.weighting.is_uniform() {
+            return None;
+        }
+        let kind = self.weighting.kind().name();
+        if self.loss == LossKind::Vlb {
+            return Some(format!(
+                "`{kind}` weights the MSE term, and `loss: vlb` has none: use `simple` or \
+                 `hybrid`, or weighting `uniform`"
+            ));
+        }
+        if self.weighting.weight(self.mean, 1.0).is_none() {
+            return Some(format!(
+                "`{kind}` is defined for predicting eps, x0 or v; `mean: {}` takes only \
+                 `uniform`",
+                self.mean.name()
+            ));
+        }
+        None
+    }
+
+    /// The weight of the MSE term at t (1 for `uniform`).
+    pub fn loss_weight(&self, schedule: &DiffusionSchedule, t: usize) -> f64 {
+        self.weighting
+            .weight(self.mean, schedule.snr(t))
+            .unwrap_or(1.0)
     }
 
     fn variance_name(&self) -> &'static str {
@@ -136,6 +189,7 @@ impl Objective {
             // μ̃_t(x_t, x_0) of eq. 7.
             MeanKind::Mu => coef.posterior_mean(x0, x_t),
             MeanKind::X0 => x0,
+            MeanKind::V => coef.v_target(x0, noise),
         }
     }
 
@@ -155,12 +209,9 @@ impl Objective {
                 let x0 = coef.x0_from_eps(x_t.clone(), mean_out).clamp(-1.0, 1.0);
                 coef.posterior_mean(x0, x_t)
             }
-            MeanKind::X0 => {
-                let x0 = if clip_x0 {
-                    mean_out.clamp(-1.0, 1.0)
-                } else {
-                    mean_out
-                };
+            MeanKind::X0 | MeanKind::V => {
+                let x0 = self.predicted_x0(mean_out, x_t.clone(), coef);
+                let x0 = if clip_x0 { x0.clamp(-1.0, 1.0) } else { x0 };
                 coef.posterior_mean(x0, x_t)
             }
         }
@@ -177,6 +228,24 @@ impl Objective {
             MeanKind::Eps => coef.x0_from_eps(x_t, mean_out),
             MeanKind::X0 => mean_out,
             MeanKind::Mu => coef.x0_from_posterior_mean(x_t, mean_out),
+            MeanKind::V => coef.x0_from_v(x_t, mean_out),
+        }
+    }
+
+    /// ε̂ implied by the network's mean output.
+    pub fn predicted_eps(
+        &self,
+        mean_out: Tensor<4>,
+        x_t: Tensor<4>,
+        coef: &StepCoefficients,
+    ) -> Tensor<4> {
+        match self.mean {
+            MeanKind::Eps => mean_out,
+            MeanKind::V => coef.eps_from_v(x_t, mean_out),
+            MeanKind::Mu | MeanKind::X0 => {
+                let x0 = self.predicted_x0(mean_out, x_t.clone(), coef);
+                coef.eps_from_x0(x_t, x0)
+            }
         }
     }
 
@@ -241,7 +310,8 @@ impl Objective {
         kl.mask_where(first, decoder_nll)
     }
 
-    /// The training loss of each example at its timestep `ts[i]`.
+    /// The training loss of each example at its timestep `ts[i]` of `schedule`.
+    #[allow(clippy::too_many_arguments)]
     pub fn loss_terms(
         &self,
         model_out: Tensor<4>,
@@ -250,7 +320,7 @@ impl Objective {
         noise: Tensor<4>,
         coef: &StepCoefficients,
         ts: &[usize],
-        timesteps: usize,
+        schedule: &DiffusionSchedule,
     ) -> LossTerms {
         let channels = x0.dims()[1];
         let device = x0.device();
@@ -279,17 +349,36 @@ impl Objective {
             );
             let vb = self.vb_term(mean, log_var, x0, x_t, coef, first);
             if self.rescale_vlb {
-                vb.mul_scalar(timesteps as f64)
+                vb.mul_scalar(schedule.timesteps() as f64)
             } else {
                 vb
             }
         });
-        let loss = match (&mse, &vb) {
-            (Some(m), None) => m.clone(),
+        let weighted = mse.as_ref().map(|m| self.weighted_mse(m, ts, schedule));
+        let loss = match (weighted, &vb) {
+            (Some(m), None) => m,
             (None, Some(v)) => v.clone(),
-            (Some(m), Some(v)) => m.clone() + v.clone().mul_scalar(self.vlb_weight),
+            (Some(m), Some(v)) => m + v.clone().mul_scalar(self.vlb_weight),
             (None, None) => unreachable!("every loss has a term"),
         };
         LossTerms { loss, mse, vb }
+    }
+
+    /// Each example's MSE times its t's weight; `uniform` leaves it untouched (no upload).
+    fn weighted_mse(
+        &self,
+        mse: &Tensor<1>,
+        ts: &[usize],
+        schedule: &DiffusionSchedule,
+    ) -> Tensor<1> {
+        if self.weighting.is_uniform() {
+            return mse.clone();
+        }
+        // A weight past f32's range (p2 with γ < 1 at an extreme SNR) stays finite.
+        let weights: Vec<f32> = ts
+            .iter()
+            .map(|&t| self.loss_weight(schedule, t).min(f32::MAX as f64) as f32)
+            .collect();
+        mse.clone() * Tensor::<1>::from_floats(weights.as_slice(), &mse.device())
     }
 }

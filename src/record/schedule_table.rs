@@ -6,10 +6,11 @@ use std::path::Path;
 use super::atomic::write_atomic;
 use super::error::RecordError;
 use super::parquet::{Column, write_table};
-use crate::diffusion::DiffusionSchedule;
+use crate::diffusion::{DiffusionSchedule, Objective};
 
-/// The table's columns, t = 1..=T first.
-fn schedule_columns(s: &DiffusionSchedule) -> Vec<(&'static str, Vec<f64>)> {
+/// The table's columns, t = 1..=T first; `loss_weight` is the weight `objective`'s weighting
+/// gives each t's MSE, in the space of what it predicts.
+fn schedule_columns(s: &DiffusionSchedule, objective: &Objective) -> Vec<(&'static str, Vec<f64>)> {
     let ts = 1..=s.timesteps();
     vec![
         ("beta", s.beta.clone()),
@@ -23,13 +24,21 @@ fn schedule_columns(s: &DiffusionSchedule) -> Vec<(&'static str, Vec<f64>)> {
         ),
         ("posterior_mean_coef1", s.posterior_mean_coef1.clone()),
         ("posterior_mean_coef2", s.posterior_mean_coef2.clone()),
-        ("snr", ts.map(|t| s.snr(t)).collect()),
+        ("snr", ts.clone().map(|t| s.snr(t)).collect()),
+        (
+            "loss_weight",
+            ts.map(|t| objective.loss_weight(s, t)).collect(),
+        ),
     ]
 }
 
 /// Writes the table; `.csv` gives CSV, anything else Parquet.
-pub fn write_schedule(path: &Path, s: &DiffusionSchedule) -> Result<(), RecordError> {
-    let columns = schedule_columns(s);
+pub fn write_schedule(
+    path: &Path,
+    s: &DiffusionSchedule,
+    objective: &Objective,
+) -> Result<(), RecordError> {
+    let columns = schedule_columns(s, objective);
     let is_csv = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));

@@ -153,7 +153,9 @@ pub fn run_values(run: &RunRecord) -> RunValues {
     }
     let d = &run.spec.diffusion;
     RunValues {
-        paper_row: PaperRow::of(d.mean, d.variance, d.loss),
+        // A weighted MSE is none of the paper's rows (its L_simple is unweighted).
+        paper_row: PaperRow::of(d.mean, d.variance, d.loss)
+            .filter(|_| d.weighting.weighting().is_uniform()),
         scoring: scoring(&run.spec, scored_images),
         cell: run.cell().to_string(),
         run_id: run.run_id.clone(),

@@ -17,6 +17,7 @@ use super::plot::fid_steps::{FidSeries, FidStepsFigure};
 use super::plot::rate_distortion::RateDistortionFigure;
 use super::plot::schedule::ScheduleFigure;
 use super::rate_distortion::rate_distortion;
+use crate::diffusion::{DiffusionSchedule, Objective};
 
 use super::{Assembly, aggregate, table2, tables};
 
@@ -170,10 +171,12 @@ pub(super) fn curves_section(
     report.sections.push(section);
 }
 
+/// The schedule, and the weighting of the loss where it is not uniform (with the prediction
+/// it is stated for, since the weight per t depends on both).
 fn schedule_label(run: &RunRecord) -> String {
     let d = &run.spec.diffusion;
     let kind = format!("{:?}", d.schedule).to_lowercase();
-    match d.schedule {
+    let schedule = match d.schedule {
         crate::diffusion::ScheduleKind::Cosine => {
             format!("cosine s={} (T={})", d.cosine_s, d.timesteps)
         }
@@ -181,7 +184,20 @@ fn schedule_label(run: &RunRecord) -> String {
             "{kind} β {}→{} (T={})",
             d.beta_start, d.beta_end, d.timesteps
         ),
+    };
+    let objective = run.spec.objective();
+    match objective.weighting.is_uniform() {
+        true => schedule,
+        false => format!(
+            "{schedule}, {} {}",
+            objective.mean.name(),
+            objective.weighting.label()
+        ),
     }
+}
+
+fn schedule_line(label: &str, run: &RunRecord) -> (String, DiffusionSchedule, Objective) {
+    (label.to_string(), run.spec.schedule(), run.spec.objective())
 }
 
 pub(super) fn schedules_section(report: &mut Assembly, runs: &[RunRecord], figures: &Path) {
@@ -197,13 +213,13 @@ pub(super) fn schedules_section(report: &mut Assembly, runs: &[RunRecord], figur
     for (i, (label, run)) in distinct.iter().enumerate() {
         let figure = ScheduleFigure {
             title: format!("Schedule: {label}"),
-            schedules: vec![(label.clone(), run.spec.schedule())],
+            schedules: vec![schedule_line(label, run)],
         };
         let result = save_figure(&figure, &figures.join(format!("schedule_{i}")));
         report.figure(
             &mut section,
             result,
-            &format!("β_t, ᾱ_t, 1 − ᾱ_t and log SNR: {label}"),
+            &format!("β_t, ᾱ_t, 1 − ᾱ_t, log SNR and the loss weight: {label}"),
         );
     }
     if distinct.len() > 1 {
@@ -211,7 +227,7 @@ pub(super) fn schedules_section(report: &mut Assembly, runs: &[RunRecord], figur
             title: "Schedules compared".into(),
             schedules: distinct
                 .iter()
-                .map(|(label, run)| (label.clone(), run.spec.schedule()))
+                .map(|(label, run)| schedule_line(label, run))
                 .collect(),
         };
         let result = save_figure(&figure, &figures.join("schedule_comparison"));

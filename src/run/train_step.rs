@@ -122,7 +122,7 @@ impl<'a> TrainStep<'a> {
         let out = forward_at(&nets.model, x_t.clone(), &ts, self.spec.train.precision);
         let terms = self
             .objective
-            .loss_terms(out, x0, x_t, noise, &coef, &ts, t_max);
+            .loss_terms(out, x0, x_t, noise, &coef, &ts, self.schedule);
         let loss = weighted_mean(&terms.loss, weights.as_deref(), &self.device);
         let mut result = StepResult {
             loss: loss.clone().into_scalar::<f64>(),

@@ -88,6 +88,7 @@ fn resolve(
             improve_unknown_name(&e.to_string()),
         )
     })?;
+    experiment.diffusion.weighting = experiment.diffusion.weighting.resolved();
     if experiment.name.is_empty() {
         experiment.name = path
             .file_stem()

@@ -31,6 +31,7 @@ impl Experiment {
             loss: d.loss,
             vlb_weight: d.vlb_weight,
             rescale_vlb: d.rescale_vlb,
+            weighting: d.weighting.weighting(),
         }
     }
 

@@ -10,7 +10,8 @@ use crate::data::image_folder::FolderOptions;
 use crate::data::{DataRequest, DatasetName, LoaderMode, LoaderOptions};
 use crate::device::DeviceName;
 use crate::diffusion::{
-    LossKind, MeanKind, SamplerKind, ScheduleKind, TimestepSamplerKind, VarianceKind,
+    LossKind, MeanKind, SamplerKind, ScheduleKind, TimestepSamplerKind, VarianceKind, Weighting,
+    WeightingKind, weighting,
 };
 use crate::model::{Precision, UNetShape};
 
@@ -154,7 +155,7 @@ pub struct DiffusionSpec {
     pub cosine_s: f64,
     /// Cap on β for the `cosine` schedule.
     pub max_beta: f64,
-    /// What the network predicts: `eps`, `mu` or `x0`.
+    /// What the network predicts: `eps`, `mu`, `x0` or `v`.
     pub mean: MeanKind,
     /// Σ_θ: `fixed_large` (β_t), `fixed_small` (β̃_t), `learned`, `learned_range`.
     pub variance: VarianceKind,
@@ -165,6 +166,53 @@ pub struct DiffusionSpec {
     /// Multiply the sampled bound term by T while training (improved-diffusion's rescaled KL).
     /// Default false, as the official DDPM code: the term is trained as L_{t−1} in bits/dim.
     pub rescale_vlb: bool,
+    /// The per-t weight of the MSE term (`simple` and `hybrid` losses).
+    pub weighting: WeightingSpec,
+}
+
+/// `diffusion.weighting`: `{kind: uniform | min_snr | p2, gamma: G, k: K}`. Unset numbers take
+/// their papers' defaults when the spec is resolved (γ = 5 for min_snr; k = 1, γ = 1 for p2).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WeightingSpec {
+    /// `uniform` (L_simple), `min_snr` (Hang et al. 2023) or `p2` (Choi et al. 2022).
+    pub kind: WeightingKind,
+    /// γ of `min_snr` (the SNR cap) and of `p2` (the exponent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gamma: Option<f64>,
+    /// k of `p2`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub k: Option<f64>,
+}
+
+impl WeightingSpec {
+    /// With the kind's unset numbers filled in.
+    pub fn resolved(self) -> Self {
+        let (gamma, k) = match self.kind {
+            WeightingKind::Uniform => (self.gamma, self.k),
+            WeightingKind::MinSnr => (self.gamma.or(Some(weighting::MIN_SNR_GAMMA)), self.k),
+            WeightingKind::P2 => (
+                self.gamma.or(Some(weighting::P2_GAMMA)),
+                self.k.or(Some(weighting::P2_K)),
+            ),
+        };
+        Self { gamma, k, ..self }
+    }
+
+    /// The weighting the math uses.
+    pub fn weighting(&self) -> Weighting {
+        let s = self.resolved();
+        match s.kind {
+            WeightingKind::Uniform => Weighting::Uniform,
+            WeightingKind::MinSnr => Weighting::MinSnr {
+                gamma: s.gamma.unwrap_or(weighting::MIN_SNR_GAMMA),
+            },
+            WeightingKind::P2 => Weighting::P2 {
+                k: s.k.unwrap_or(weighting::P2_K),
+                gamma: s.gamma.unwrap_or(weighting::P2_GAMMA),
+            },
+        }
+    }
 }
 
 impl Default for DiffusionSpec {
@@ -181,6 +229,7 @@ impl Default for DiffusionSpec {
             loss: LossKind::Simple,
             vlb_weight: 0.001,
             rescale_vlb: false,
+            weighting: WeightingSpec::default(),
         }
     }
 }

@@ -5,7 +5,7 @@ use super::schema::{Experiment, SampleSpec};
 use crate::data::streaming::BATCHES_IN_USE;
 use crate::data::{DatasetName, LoaderMode};
 use crate::diffusion::SamplerKind;
-use crate::diffusion::ScheduleKind;
+use crate::diffusion::{ScheduleKind, WeightingKind};
 
 /// Every problem with `e`'s values, in the order of the spec's sections.
 pub fn check_values(e: &Experiment) -> Vec<(String, String)> {
@@ -181,14 +181,36 @@ fn check_diffusion(e: &Experiment, bad: &mut Bad) {
             );
         }
     }
-    if let Some(reason) = e.objective().unsupported_reason() {
-        bad("diffusion.loss", reason);
+    check_weighting(e, bad);
+    if let Some((key, reason)) = e.objective().unsupported_reason() {
+        bad(key, reason);
     }
     if !(d.vlb_weight.is_finite() && d.vlb_weight >= 0.0) {
         bad(
             "diffusion.vlb_weight",
             format!("must be a non-negative number, got {}", d.vlb_weight),
         );
+    }
+}
+
+/// `diffusion.weighting`'s numbers: only the kind's own, each in its range (k > 0 keeps p2's
+/// weight finite at SNR = 0).
+fn check_weighting(e: &Experiment, bad: &mut Bad) {
+    let w = &e.diffusion.weighting;
+    let kind = w.kind.name();
+    let (has_gamma, has_k) = match w.kind {
+        WeightingKind::Uniform => (false, false),
+        WeightingKind::MinSnr => (true, false),
+        WeightingKind::P2 => (true, true),
+    };
+    for (key, value, allowed) in [("gamma", w.gamma, has_gamma), ("k", w.k, has_k)] {
+        let Some(value) = value else { continue };
+        let key = format!("diffusion.weighting.{key}");
+        if !allowed {
+            bad(&key, format!("`{kind}` has no {key}; leave it out"));
+        } else if !(value.is_finite() && value > 0.0) {
+            bad(&key, format!("must be a positive number, got {value}"));
+        }
     }
 }
 

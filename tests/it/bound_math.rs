@@ -167,6 +167,7 @@ fn bound_of_a_model_that_knows_the_posterior_equals_the_closed_form() {
         loss: LossKind::Vlb,
         vlb_weight: 0.0,
         rescale_vlb: false,
+        weighting: ddpm_exp::diffusion::Weighting::Uniform,
     };
     let pixels: Vec<f32> = vec![-1.0, 0.0, 128.0 / 127.5 - 1.0, 40.0 / 127.5 - 1.0];
     let x0 = Tensor::<4>::from_data(TensorData::new(pixels.clone(), [1, 1, 2, 2]), &device());

@@ -259,7 +259,7 @@ fn schedule_command_writes_every_column_for_every_t() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "t,beta,alpha,alpha_bar,alpha_bar_prev,posterior_variance,posterior_log_variance_clipped,posterior_mean_coef1,posterior_mean_coef2,snr"
+        "t,beta,alpha,alpha_bar,alpha_bar_prev,posterior_variance,posterior_log_variance_clipped,posterior_mean_coef1,posterior_mean_coef2,snr,loss_weight"
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 1000);

@@ -36,3 +36,4 @@ mod slurm_grid;
 mod spec_loading;
 mod streaming;
 mod timestep_sampling;
+mod weighting_math;

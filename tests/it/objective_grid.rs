@@ -4,11 +4,11 @@
 use burn::prelude::*;
 use ddpm_exp::diffusion::{
     DiffusionSchedule, LossKind, MeanKind, Objective, ScheduleKind, ScheduleParams,
-    StepCoefficients, VarianceKind,
+    StepCoefficients, VarianceKind, Weighting,
 };
 use ddpm_exp::rng::{Stream, normal_tensor, stream};
 
-const MEANS: [MeanKind; 3] = [MeanKind::Eps, MeanKind::Mu, MeanKind::X0];
+const MEANS: [MeanKind; 4] = [MeanKind::Eps, MeanKind::Mu, MeanKind::X0, MeanKind::V];
 const VARIANCES: [VarianceKind; 4] = [
     VarianceKind::FixedLarge,
     VarianceKind::FixedSmall,
@@ -64,6 +64,7 @@ fn objective(mean: MeanKind, variance: VarianceKind, loss: LossKind) -> Objectiv
         loss,
         vlb_weight: 1.0,
         rescale_vlb: false,
+        weighting: Weighting::Uniform,
     }
 }
 
@@ -78,7 +79,7 @@ fn every_valid_cell_has_a_finite_loss_and_a_gradient() {
                     continue;
                 }
                 let (out, x0, x_t, noise, coef, ts) = batch(&obj);
-                let terms = obj.loss_terms(out.clone(), x0, x_t, noise, &coef, &ts, 100);
+                let terms = obj.loss_terms(out.clone(), x0, x_t, noise, &coef, &ts, &schedule());
                 let value = terms.loss.clone().mean();
                 assert!(value.clone().into_scalar::<f64>().is_finite(), "{obj:?}");
                 let grads = value.backward();
@@ -88,15 +89,15 @@ fn every_valid_cell_has_a_finite_loss_and_a_gradient() {
             }
         }
     }
-    // 3 means × (2 fixed × {simple, vlb} + 2 learned × {vlb, hybrid}) = 24 cells.
-    assert_eq!(trained, 24);
+    // 4 means × (2 fixed × {simple, vlb} + 2 learned × {vlb, hybrid}) = 32 cells.
+    assert_eq!(trained, 32);
 }
 
 /// Gradient of the bound term alone w.r.t. (mean channels, variance channels).
 fn vb_gradient_split(loss: LossKind) -> (f64, f64) {
     let obj = objective(MeanKind::Eps, VarianceKind::Learned, loss);
     let (out, x0, x_t, noise, coef, ts) = batch(&obj);
-    let terms = obj.loss_terms(out.clone(), x0, x_t, noise, &coef, &ts, 100);
+    let terms = obj.loss_terms(out.clone(), x0, x_t, noise, &coef, &ts, &schedule());
     let grads = terms
         .vb
         .expect("this loss has a bound term")
@@ -122,8 +123,9 @@ fn hybrid_stops_the_bound_gradient_through_the_mean_and_vlb_does_not() {
 
 #[test]
 fn simple_targets_follow_the_mean_parameterisation() {
-    // Each mean's target worked out here from the betas alone: ε for eps, x_0 for x0, and for
-    // mu the posterior mean of eq. 7, √ᾱ_{t−1} β_t/(1−ᾱ_t) x_0 + √α_t (1−ᾱ_{t−1})/(1−ᾱ_t) x_t.
+    // Each mean's target worked out here from the betas alone: ε for eps, x_0 for x0, for
+    // mu the posterior mean of eq. 7, √ᾱ_{t−1} β_t/(1−ᾱ_t) x_0 + √α_t (1−ᾱ_{t−1})/(1−ᾱ_t) x_t,
+    // and for v Salimans & Ho's √ᾱ_t ε − √(1−ᾱ_t) x_0.
     let s = schedule();
     let alpha_bar = |t: usize| (1..=t).map(|k| 1.0 - s.beta(k)).product::<f64>();
     let host = |x: &Tensor<4>| x.clone().into_data().try_to_vec::<f32>().unwrap();
@@ -144,6 +146,9 @@ fn simple_targets_follow_the_mean_parameterisation() {
                         let ct = (1.0 - beta).sqrt() * (1.0 - ab_prev) / (1.0 - ab);
                         (c0 * x0_h[i] as f64 + ct * xt_h[i] as f64) as f32
                     }
+                    MeanKind::V => {
+                        (ab.sqrt() * noise_h[i] as f64 - (1.0 - ab).sqrt() * x0_h[i] as f64) as f32
+                    }
                 }
             })
             .collect();
@@ -159,7 +164,7 @@ fn simple_targets_follow_the_mean_parameterisation() {
             TensorData::new(expected, x0.dims()),
             &crate::common::device().autodiff(),
         );
-        let terms = obj.loss_terms(out, x0, x_t, noise, &coef, &ts, 100);
+        let terms = obj.loss_terms(out, x0, x_t, noise, &coef, &ts, &schedule());
         let loss = terms.loss.sum().into_scalar::<f64>();
         assert!(loss < 1e-9, "{mean:?}: loss {loss} at the target");
     }

@@ -6,7 +6,7 @@ use burn::prelude::*;
 use ddpm_exp::diffusion::ddim::DdimSampler;
 use ddpm_exp::diffusion::{
     AncestralSampler, ChainSampler, DiffusionSchedule, LossKind, MeanKind, Objective, Respaced,
-    SamplerKind, ScheduleKind, ScheduleParams, StepCoefficients, VarianceKind,
+    SamplerKind, ScheduleKind, ScheduleParams, StepCoefficients, VarianceKind, Weighting,
 };
 use ddpm_exp::rng::{Stream, stream};
 
@@ -30,6 +30,7 @@ fn objective(mean: MeanKind) -> Objective {
         loss: LossKind::Simple,
         vlb_weight: 0.001,
         rescale_vlb: false,
+        weighting: Weighting::Uniform,
     }
 }
 
@@ -136,6 +137,10 @@ fn perfect_model<'a>(
             MeanKind::Eps => coef.eps_from_x0(x_t, x0.clone()),
             MeanKind::X0 => x0.clone(),
             MeanKind::Mu => coef.posterior_mean(x0.clone(), x_t),
+            MeanKind::V => {
+                let eps = coef.eps_from_x0(x_t, x0.clone());
+                coef.v_target(x0.clone(), eps)
+            }
         }
     }
 }
@@ -151,7 +156,7 @@ fn a_perfect_model_ends_at_its_data_point_with_every_sampler() {
         &device,
     );
     let want = values(x0.clone());
-    for mean in [MeanKind::Eps, MeanKind::Mu, MeanKind::X0] {
+    for mean in [MeanKind::Eps, MeanKind::Mu, MeanKind::X0, MeanKind::V] {
         for (kind, steps, eta) in [
             (SamplerKind::Ddim, 100, 0.0),
             (SamplerKind::Ddim, 10, 0.0),
@@ -184,6 +189,10 @@ fn consistent_model<'a>(
             MeanKind::Eps => coef.eps_from_x0(x_t, x0),
             MeanKind::X0 => x0,
             MeanKind::Mu => coef.posterior_mean(x0, x_t),
+            MeanKind::V => {
+                let eps = coef.eps_from_x0(x_t, x0.clone());
+                coef.v_target(x0, eps)
+            }
         }
     }
 }
@@ -201,7 +210,7 @@ fn every_parameterisation_of_one_model_samples_alike_when_respaced() {
             values(sampler.sample(SHAPE, &device, &mut rng, model, |_| {}))
         };
         let eps = run(MeanKind::Eps);
-        for mean in [MeanKind::X0, MeanKind::Mu] {
+        for mean in [MeanKind::X0, MeanKind::Mu, MeanKind::V] {
             let worst = max_abs_diff(&run(mean), &eps);
             assert!(
                 worst < 1e-3,

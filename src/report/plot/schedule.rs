@@ -1,18 +1,19 @@
-//! The noise schedule's graphs: β_t, ᾱ_t with 1 − ᾱ_t, and log SNR(t) = ln(ᾱ_t / (1 − ᾱ_t)),
-//! for one schedule or several overlaid (linear against cosine).
+//! The noise schedule's graphs: β_t, ᾱ_t with 1 − ᾱ_t, log SNR(t) = ln(ᾱ_t / (1 − ᾱ_t)), and
+//! the weight the spec's loss weighting gives each t's MSE (log axis), for one schedule or
+//! several overlaid (linear against cosine, uniform against Min-SNR-γ).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::canvas::short_number;
 use super::canvas::{Figure, chart_over, labelled_line, legend, plot_err, series_colour, text};
-use crate::diffusion::DiffusionSchedule;
+use crate::diffusion::{DiffusionSchedule, Objective};
 use crate::report::ReportError;
 
 pub struct ScheduleFigure {
     pub title: String,
-    /// (label, schedule) pairs; one colour each.
-    pub schedules: Vec<(String, DiffusionSchedule)>,
+    /// (label, schedule, objective whose weighting is drawn); one colour each.
+    pub schedules: Vec<(String, DiffusionSchedule, Objective)>,
 }
 
 struct Line {
@@ -31,13 +32,13 @@ fn trace(schedule: &DiffusionSchedule, f: impl Fn(usize) -> f64) -> Vec<(f64, f6
 
 fn panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    title: &str,
-    y_label: &str,
+    (title, y_label): (&str, &str),
     lines: &[Line],
+    format_y: &dyn Fn(&f64) -> String,
 ) -> Result<(), ReportError> {
     let area = area.titled(title, text(16)).map_err(plot_err)?;
     let points = lines.iter().flat_map(|l| l.points.iter().copied());
-    let mut chart = chart_over(&area, points, ("t", y_label), &|y| short_number(*y))
+    let mut chart = chart_over(&area, points, ("t", y_label), format_y)
         .map_err(|e| ReportError::Figure(format!("{title}: {e}")))?;
     for line in lines {
         labelled_line(
@@ -53,12 +54,12 @@ fn panel<DB: DrawingBackend>(
 
 impl Figure for ScheduleFigure {
     fn size(&self) -> (u32, u32) {
-        (1350, 430)
+        (1800, 430)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ReportError> {
         let root = root.titled(&self.title, text(20)).map_err(plot_err)?;
-        let panels = root.split_evenly((1, 3));
+        let panels = root.split_evenly((1, 4));
         let several = self.schedules.len() > 1;
         let line = |i: usize, label: String, dashed: bool, points| Line {
             label,
@@ -66,8 +67,9 @@ impl Figure for ScheduleFigure {
             dashed,
             points,
         };
-        let (mut betas, mut alphas, mut snrs) = (Vec::new(), Vec::new(), Vec::new());
-        for (i, (label, s)) in self.schedules.iter().enumerate() {
+        let (mut betas, mut alphas, mut snrs, mut weights) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (i, (label, s, objective)) in self.schedules.iter().enumerate() {
             let name = |what: &str| {
                 if several {
                     format!("{what} {label}")
@@ -85,15 +87,18 @@ impl Figure for ScheduleFigure {
                 trace(s, |t| 1.0 - s.alpha_bar(t)),
             ));
             snrs.push(line(i, name("log SNR"), false, trace(s, |t| s.snr(t).ln())));
+            let weight = |t| objective.loss_weight(s, t).log10();
+            weights.push(line(i, name("weight"), false, trace(s, weight)));
         }
-        panel(&panels[0], "β_t", "β_t", &betas)?;
-        panel(&panels[1], "ᾱ_t and 1 − ᾱ_t", "", &alphas)?;
-        panel(
-            &panels[2],
-            "log SNR = ln(ᾱ_t / (1 − ᾱ_t))",
-            "log SNR",
-            &snrs,
-        )?;
+        let plain = |y: &f64| short_number(*y);
+        panel(&panels[0], ("β_t", "β_t"), &betas, &plain)?;
+        panel(&panels[1], ("ᾱ_t and 1 − ᾱ_t", ""), &alphas, &plain)?;
+        let snr_title = ("log SNR = ln(ᾱ_t / (1 − ᾱ_t))", "log SNR");
+        panel(&panels[2], snr_title, &snrs, &plain)?;
+        // The weights span decades (Min-SNR's ε-weight falls as 1/SNR): a log10 axis.
+        let power = |y: &f64| short_number(10f64.powf(*y));
+        let weight_title = ("MSE weight per t (log axis)", "weight");
+        panel(&panels[3], weight_title, &weights, &power)?;
         Ok(())
     }
 }
