@@ -18,6 +18,7 @@ use ddpm_exp::record::RunFolder;
 use ddpm_exp::record::meta::Status;
 use ddpm_exp::run::{resume_run, start_run};
 use ddpm_exp::spec::Overrides;
+use ddpm_exp::spec::sweep::Sweep;
 
 /// Cells trained in this process.
 struct InProcess;
@@ -52,21 +53,15 @@ pub fn ablate(args: AblateArgs) -> Result<Ended, Failure> {
             )),
         };
     }
-    // Each GPU process sees only its own GPU, as cuda:0.
-    let device = match args.devices.is_empty() {
-        true => args.device,
-        false => Some(args.device.unwrap_or_else(|| "cuda".into())),
-    };
-    let overrides = Overrides {
-        device,
-        ..Overrides::with_set(args.set)
-    };
+    let overrides = grid_overrides(&args);
+    let sweep = Sweep::from_flags(&args.sweep, &args.zip)?;
     let request = AblationRequest {
         specs: args.specs,
-        seeds: &args.seeds,
+        seeds: (!args.seeds.is_empty()).then_some(args.seeds.as_slice()),
         profile: args.profile.as_deref(),
         out: args.out,
         overrides: &overrides,
+        sweep: &sweep,
     };
     if args.slurm {
         return submit_grid(request, &args.scheduler);
@@ -92,9 +87,21 @@ pub fn ablate(args: AblateArgs) -> Result<Ended, Failure> {
     })
 }
 
+/// `--set` and `--device` for every cell; each GPU process sees only its own GPU, as cuda:0.
+fn grid_overrides(args: &AblateArgs) -> Overrides {
+    let device = match args.devices.is_empty() {
+        true => args.device.clone(),
+        false => Some(args.device.clone().unwrap_or_else(|| "cuda".into())),
+    };
+    Overrides {
+        device,
+        ..Overrides::with_set(args.set.clone())
+    }
+}
+
 /// The grid over a pool of processes on this machine (`--jobs`, `--devices`), then its summary.
 fn run_concurrently(request: AblationRequest<'_>, slots: &[Slot]) -> Result<Ended, Failure> {
-    let (seeds, profile) = (request.seeds, request.profile);
+    let profile = request.profile;
     let (cells, out) = resolve(request)?;
     let gpu_slots = slots.iter().any(|s| !s.env.is_empty());
     if let Some(cell) = cells
@@ -108,7 +115,7 @@ fn run_concurrently(request: AblationRequest<'_>, slots: &[Slot]) -> Result<Ende
             cell.experiment.device
         )));
     }
-    let plan = write_plan(&cells, &out, profile, seeds, 0)?;
+    let plan = write_plan(&cells, &out, profile, 0)?;
     let program = std::env::current_exe()
         .map_err(|e| Failure::Failed(format!("cannot find this program's path: {e}")))?;
     let ends = run_pool(&plan, &program, slots)?;
@@ -160,7 +167,7 @@ fn task(plan: &WrittenPlan, index: usize) -> Result<Ended, Failure> {
 /// Resolves every cell, writes the plan and the scripts, and submits them (not with
 /// --dry-run); prints the job ids, or the scripts' paths.
 fn submit_grid(request: AblationRequest<'_>, args: &SlurmArgs) -> Result<Ended, Failure> {
-    let (seeds, profile) = (request.seeds, request.profile);
+    let profile = request.profile;
     let (cells, out) = resolve(request)?;
     if !args.dry_run {
         require("sbatch")?;
@@ -183,7 +190,7 @@ fn submit_grid(request: AblationRequest<'_>, args: &SlurmArgs) -> Result<Ended, 
         .map_err(|e| Failure::Failed(format!("cannot read the working folder: {e}")))?;
     let absolute_out = std::path::absolute(&out).unwrap_or(out.clone());
     options.check(&binary, &workdir, &absolute_out)?;
-    let plan = write_plan(&cells, &out, profile, seeds, args.max_requeues)?;
+    let plan = write_plan(&cells, &out, profile, args.max_requeues)?;
     let scripts = write_scripts(&plan, &options, &binary, &workdir)?;
     eprintln!("plan of {} cells: {}", cells.len(), plan.path().display());
     if args.dry_run {

@@ -139,11 +139,19 @@ pub struct RunArgs {
 
 #[derive(Args)]
 pub struct AblateArgs {
-    /// Specs to run (default: every experiments/*.yaml but base.yaml).
+    /// Specs or sweep files to run (default: every experiments/*.yaml but base.yaml).
     pub specs: Vec<PathBuf>,
-    /// Seeds, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "0")]
+    /// Seeds, comma-separated (default: a sweep file's `seeds:`, else 0).
+    #[arg(long, value_delimiter = ',')]
     pub seeds: Vec<u64>,
+    /// Sweep a key over values: `--sweep train.lr=1e-4,3e-4`, `--sweep
+    /// "model.channel_mult=[1,2],[1,2,2]"`, `--sweep train.lr=geom(1e-4,1e-3,4)`; each
+    /// --sweep multiplies the grid.
+    #[arg(long = "sweep", value_name = "KEY=V1,V2,…")]
+    pub sweep: Vec<String>,
+    /// Keys that vary together: every --zip is one group, equally many values each.
+    #[arg(long = "zip", value_name = "KEY=V1,V2,…")]
+    pub zip: Vec<String>,
     /// Scale profile: experiments/profiles/NAME.yaml (digits, mnist, fashion_mnist, cifar10) or a path.
     #[arg(long)]
     pub profile: Option<String>,
@@ -337,8 +345,14 @@ pub enum SamplerArg {
 
 #[derive(Args)]
 pub struct ValidateArgs {
+    /// Specs or sweep files (a sweep file's every cell is checked).
     #[arg(required = true)]
     pub specs: Vec<PathBuf>,
+    /// Check each spec's cells over these axes too, as `ablate --sweep` would make them.
+    #[arg(long = "sweep", value_name = "KEY=V1,V2,…")]
+    pub sweep: Vec<String>,
+    #[arg(long = "zip", value_name = "KEY=V1,V2,…")]
+    pub zip: Vec<String>,
     /// Check the specs at this scale profile (as `ablate --profile` would run them).
     #[arg(long)]
     pub profile: Option<String>,

@@ -17,6 +17,7 @@ use cli::{
     BenchArgs, Cli, Command, EvalArgs, ReportArgs, RunArgs, SampleArgs, SamplerArg, ScheduleArgs,
     ValidateArgs,
 };
+use ddpm_exp::ablate::grid::{GridRequest, expand};
 use ddpm_exp::bench::{BenchOptions, load_bench_spec, run_bench};
 use ddpm_exp::diffusion::SamplerKind;
 use ddpm_exp::error::{EXIT_DIVERGED, EXIT_INTERRUPTED, Failure};
@@ -30,6 +31,7 @@ use ddpm_exp::run::sample_export::{SampleRequest, export_samples};
 use ddpm_exp::run::{Outcome, resume_run, start_run};
 use ddpm_exp::spec::Overrides;
 use ddpm_exp::spec::SamplerChoice;
+use ddpm_exp::spec::sweep::Sweep;
 
 /// How a subcommand that ran to its end finished.
 enum Ended {
@@ -151,13 +153,31 @@ fn eval(args: EvalArgs) -> Result<Ended, Failure> {
     Ok(Ended::Ok)
 }
 
-/// Checks every spec, saying ok or why not for each; the exit code is the last failure's.
+/// Checks every spec or sweep, saying ok or why not (every problem) for each; the exit code
+/// is the last failure's.
 fn validate(args: ValidateArgs) -> Ended {
     let overrides = Overrides::with_set(args.set);
+    let sweep = match Sweep::from_flags(&args.sweep, &args.zip) {
+        Ok(sweep) => sweep,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ended::Code(Failure::from(e).exit_code());
+        }
+    };
     let mut failed = None;
     for path in &args.specs {
-        match ddpm_exp::spec::load(path, args.profile.as_deref(), &overrides) {
-            Ok(resolved) => println!("ok: {} ({})", path.display(), resolved.experiment.name),
+        let request = GridRequest {
+            specs: std::slice::from_ref(path),
+            seeds: None,
+            profile: args.profile.as_deref(),
+            overrides: &overrides,
+            sweep: &sweep,
+        };
+        match expand(&request) {
+            Ok(cells) if cells.len() == 1 => {
+                println!("ok: {} ({})", path.display(), cells[0].experiment.name)
+            }
+            Ok(cells) => println!("ok: {} ({} cells)", path.display(), cells.len()),
             Err(e) => {
                 eprintln!("error: {e}");
                 failed = Some(Failure::from(e).exit_code());

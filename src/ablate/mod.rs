@@ -3,11 +3,13 @@
 //! trained is the caller's [`CellTrainer`] (the binary passes the in-process trainer), so the
 //! grid's bookkeeping stays apart from training.
 
+pub mod grid;
 pub mod parallel;
 pub mod plan;
 pub mod slurm;
 pub mod status;
 pub mod summary;
+pub mod sweep_table;
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +17,9 @@ use crate::error::Failure;
 use crate::record::atomic::write_atomic;
 use crate::record::meta::Status;
 use crate::record::{RecordError, RunFolder};
+use crate::spec::sweep::Sweep;
 use crate::spec::{Experiment, Overrides, load_resolved};
+pub use grid::GridRequest;
 
 /// Trains one cell: a new run under a results folder, or the continuation of an unfinished one.
 pub trait CellTrainer {
@@ -30,6 +34,8 @@ pub trait CellTrainer {
 pub struct Cell {
     pub spec_file: PathBuf,
     pub experiment: Experiment,
+    /// (key, value as given) of each swept key, sorted by key; empty outside a sweep.
+    pub swept: Vec<(String, String)>,
 }
 
 /// What happened to a cell in this invocation.
@@ -43,28 +49,10 @@ pub enum CellAction {
     Failed(String),
 }
 
-/// Resolves every spec × seed, so a bad spec stops the ablation before anything runs.
-pub fn plan(
-    specs: &[PathBuf],
-    seeds: &[u64],
-    profile: Option<&str>,
-    overrides: &Overrides,
-) -> Result<Vec<Cell>, Failure> {
-    let mut cells = Vec::new();
-    for spec in specs {
-        for &seed in seeds {
-            let cell = Overrides {
-                seed: Some(seed),
-                ..overrides.clone()
-            };
-            let resolved = crate::spec::load(spec, profile, &cell)?;
-            cells.push(Cell {
-                spec_file: spec.clone(),
-                experiment: resolved.experiment,
-            });
-        }
-    }
-    Ok(cells)
+/// Resolves every spec × sweep point × seed, so a bad spec or value stops the ablation
+/// before anything runs, with every problem in one message.
+pub fn plan(request: &GridRequest<'_>) -> Result<Vec<Cell>, Failure> {
+    Ok(grid::expand(request)?)
 }
 
 /// The run folder of the newest earlier attempt at exactly this cell (same resolved spec).
@@ -88,13 +76,16 @@ pub struct AblationReport {
 
 /// What `ablate` was asked to run.
 pub struct AblationRequest<'a> {
-    /// Spec files; empty means every experiments/*.yaml but base.yaml.
+    /// Spec or sweep files; empty means every experiments/*.yaml but base.yaml.
     pub specs: Vec<PathBuf>,
-    pub seeds: &'a [u64],
+    /// None: each sweep file's `seeds:`, else seed 0.
+    pub seeds: Option<&'a [u64]>,
     pub profile: Option<&'a str>,
     /// Default `results/ablate[-PROFILE]`.
     pub out: Option<PathBuf>,
     pub overrides: &'a Overrides,
+    /// The command line's `--sweep` / `--zip` axes, over every spec.
+    pub sweep: &'a Sweep,
 }
 
 /// Every cell of `request`, resolved (a bad spec stops here), and the ablation folder.
@@ -105,12 +96,19 @@ pub fn resolve(request: AblationRequest<'_>) -> Result<(Vec<Cell>, PathBuf), Fai
         profile,
         out,
         overrides,
+        sweep,
     } = request;
     let specs = match specs.is_empty() {
         true => default_cells(Path::new("experiments"))?,
         false => specs,
     };
-    let cells = plan(&specs, seeds, profile, overrides)?;
+    let cells = plan(&GridRequest {
+        specs: &specs,
+        seeds,
+        profile,
+        overrides,
+        sweep,
+    })?;
     let out = out.unwrap_or_else(|| match profile {
         Some(p) => PathBuf::from(format!("results/ablate-{p}")),
         None => PathBuf::from("results/ablate"),
@@ -128,8 +126,7 @@ pub fn summarise_plan(plan: &plan::WrittenPlan) -> Result<AblationReport, Failur
         let folder = existing_run(&plan.plan.out, e);
         let dir = folder.as_ref().map(|f| f.dir().to_path_buf());
         rows.push(summary::summarise(
-            &e.name,
-            e.seed,
+            &cell,
             &CellAction::Skipped,
             dir.as_deref(),
         ));
@@ -160,8 +157,9 @@ pub fn run_ablation(
     request: AblationRequest<'_>,
     trainer: &dyn CellTrainer,
 ) -> Result<AblationReport, Failure> {
-    let (seeds, profile) = (request.seeds, request.profile);
+    let profile = request.profile;
     let (cells, out) = resolve(request)?;
+    let seeds = &seeds_of(&cells);
     let started = std::time::Instant::now();
     let mut rows = Vec::new();
     let mut interrupted = false;
@@ -176,12 +174,7 @@ pub fn run_ablation(
             e.name,
             e.seed
         );
-        rows.push(summary::summarise(
-            &e.name,
-            e.seed,
-            &action,
-            run_dir.as_deref(),
-        ));
+        rows.push(summary::summarise(cell, &action, run_dir.as_deref()));
         if crate::interrupt::requested() {
             interrupted = true;
             eprintln!(
@@ -204,6 +197,17 @@ pub fn run_ablation(
     })
 }
 
+/// The seeds of `cells`, each once, in the order they first come.
+pub fn seeds_of(cells: &[Cell]) -> Vec<u64> {
+    let mut seeds = Vec::new();
+    for cell in cells {
+        if !seeds.contains(&cell.experiment.seed) {
+            seeds.push(cell.experiment.seed);
+        }
+    }
+    seeds
+}
+
 /// Writes `out/summary.md`: the rows as a Markdown table under a line saying what ran.
 fn write_summary(
     out: &Path,
@@ -212,16 +216,21 @@ fn write_summary(
     rows: &[summary::SummaryRow],
     provenance: &str,
 ) -> Result<(String, PathBuf), Failure> {
-    let table = format!(
-        "## Table 2 (the paper's layout)\n\n{}\n## Runs\n\n{}",
+    let runs = summary::markdown(rows);
+    let mut table = format!(
+        "## Table 2 (the paper's layout)\n\n{}\n## Runs\n\n{runs}",
         summary::paper_table(rows),
-        summary::markdown(rows)
     );
+    std::fs::create_dir_all(out).map_err(|e| RecordError::unwritable(out, e))?;
+    if rows.iter().any(|r| !r.swept.is_empty()) {
+        let sweep = sweep_table::sweep_table(rows);
+        sweep.write(out)?;
+        table = format!("## Sweep\n\n{}\n## Runs\n\n{runs}", sweep.markdown());
+    }
     let text = format!(
         "# Ablation summary\n\nprofile: {}, seeds: {seeds:?}, {provenance}\n\n{table}",
         profile.unwrap_or("default")
     );
-    std::fs::create_dir_all(out).map_err(|e| RecordError::unwritable(out, e))?;
     let summary_path = out.join("summary.md");
     write_file(&summary_path, text.as_bytes())?;
     Ok((table, summary_path))

@@ -1,5 +1,5 @@
-//! The grid written down before it runs anywhere else: every spec × seed with its resolved
-//! spec, addressed by index, in `OUT/grids/ID/`. A cluster task (`ablate --plan PLAN --task I`)
+//! The grid written down before it runs anywhere else: every spec × sweep point × seed with its
+//! resolved spec and swept values, addressed by index, in `OUT/grids/ID/`. A cluster task (`ablate --plan PLAN --task I`)
 //! runs exactly the cell `ablate` resolved at submission, whatever changes in experiments/
 //! afterwards. The ID is a digest of the resolved cells, so submitting the same grid again
 //! finds the same plan (and the runs it started).
@@ -37,6 +37,9 @@ pub struct PlannedCell {
     pub spec_file: PathBuf,
     /// Its resolved spec, relative to the plan's folder.
     pub resolved: PathBuf,
+    /// (key, value as given) of each swept key; empty outside a sweep (and in older plans).
+    #[serde(default)]
+    pub swept: Vec<(String, String)>,
 }
 
 /// A written plan: where it is, and what it says.
@@ -58,9 +61,9 @@ pub fn write_plan(
     cells: &[Cell],
     out: &Path,
     profile: Option<&str>,
-    seeds: &[u64],
     max_requeues: u32,
 ) -> Result<WrittenPlan, Failure> {
+    let seeds = super::seeds_of(cells);
     let out = std::path::absolute(out).map_err(|e| RecordError::unwritable(out, e))?;
     let texts = resolved_texts(cells);
     let mut hasher = Sha256::new();
@@ -82,12 +85,13 @@ pub fn write_plan(
             seed: cell.experiment.seed,
             spec_file: cell.spec_file.clone(),
             resolved,
+            swept: cell.swept.clone(),
         });
     }
     let plan = GridPlan {
         out,
         profile: profile.map(str::to_string),
-        seeds: seeds.to_vec(),
+        seeds,
         max_requeues,
         cells: planned,
     };
@@ -129,6 +133,7 @@ impl WrittenPlan {
         Ok(Cell {
             spec_file: planned.spec_file.clone(),
             experiment,
+            swept: planned.swept.clone(),
         })
     }
 }

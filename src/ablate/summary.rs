@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::CellAction;
+use super::{Cell, CellAction};
 use crate::record::RunFolder;
 use crate::report::aggregate::{cell_rows, run_values};
 use crate::report::collect::collect_runs;
@@ -12,6 +12,8 @@ use crate::report::table2;
 pub struct SummaryRow {
     pub cell: String,
     pub seed: u64,
+    /// (key, value as given) of each swept key; empty outside a sweep.
+    pub swept: Vec<(String, String)>,
     /// `ok`, `diverged at step N`, `failed: …`, `running`, `interrupted` or `pending`.
     pub status: String,
     pub final_loss: Option<f64>,
@@ -21,10 +23,11 @@ pub struct SummaryRow {
 }
 
 /// Reads a cell's row from its run folder.
-pub fn summarise(cell: &str, seed: u64, action: &CellAction, run_dir: Option<&Path>) -> SummaryRow {
+pub fn summarise(cell: &Cell, action: &CellAction, run_dir: Option<&Path>) -> SummaryRow {
     let mut row = SummaryRow {
-        cell: cell.to_string(),
-        seed,
+        cell: cell.experiment.name.clone(),
+        seed: cell.experiment.seed,
+        swept: cell.swept.clone(),
         status: String::new(),
         final_loss: None,
         test_nll_bpd: None,

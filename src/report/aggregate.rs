@@ -181,7 +181,7 @@ fn scoring(spec: &Experiment, images: Option<usize>) -> String {
 }
 
 /// Mean ± sample std of `values` (std only for two or more).
-fn stat(values: &[f64]) -> Stat {
+pub fn stat(values: &[f64]) -> Stat {
     let n = values.len();
     let mean = values.iter().sum::<f64>() / n as f64;
     let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);

@@ -7,23 +7,44 @@ use std::path::{Path, PathBuf};
 use serde_yaml_ng::{Mapping, Value};
 
 use super::error::SpecError;
+use super::layer_check::{nest, schema_problems, strip_position, without_problems, yaml_error};
 use super::locate::locate_key;
 use super::overrides::Overrides;
 use super::schema::Experiment;
 use super::suggest::improve_unknown_name;
 use super::validate::check_values;
 
-/// One source of values: a spec file or a `--set` override.
+/// One source of values: a spec file or an override line.
 #[derive(Debug, Clone)]
 enum Source {
     File { path: PathBuf, text: String },
-    Override { raw: String },
+    Override(OverrideLine),
 }
 
 #[derive(Debug, Clone)]
 struct Layer {
     source: Source,
+    /// Its values, less any the schema refused (those are in `problems`).
     value: Value,
+    problems: Vec<SpecError>,
+}
+
+/// A `key.path=value` laid over a spec, and what its errors name as their place: `--set …`,
+/// `--sweep …`, or the sweep file's line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverrideLine {
+    pub raw: String,
+    pub shown: String,
+}
+
+impl OverrideLine {
+    /// A `--set` line.
+    pub fn set(raw: &str) -> Self {
+        Self {
+            raw: raw.to_string(),
+            shown: format!("--set {raw}"),
+        }
+    }
 }
 
 /// A fully resolved spec and where its values came from.
@@ -44,38 +65,95 @@ pub fn load(
     profile: Option<&str>,
     overrides: &Overrides,
 ) -> Result<ResolvedSpec, SpecError> {
-    let profile = profile.map(|name| find_profile(path, name)).transpose()?;
-    resolve(path, profile.as_deref(), &overrides.lines())
+    let lines: Vec<OverrideLine> = overrides
+        .lines()
+        .iter()
+        .map(|l| OverrideLine::set(l))
+        .collect();
+    SpecTemplate::read(path, profile)?.resolve(&lines)
 }
 
-/// Layers `path`'s chain, the profile's chain and the overrides, base first, and checks them.
-fn resolve(
-    path: &Path,
-    profile: Option<&Path>,
-    overrides: &[String],
-) -> Result<ResolvedSpec, SpecError> {
-    let mut layers = Vec::new();
-    read_chain(path, &mut Vec::new(), &mut layers)?;
-    layers.reverse(); // base first
-    if let Some(profile) = profile {
-        let mut profile_layers = Vec::new();
-        read_chain(profile, &mut Vec::new(), &mut profile_layers)?;
-        profile_layers.reverse();
-        layers.extend(profile_layers);
-    }
-    let files = layers
-        .iter()
-        .filter_map(|l| match &l.source {
-            Source::File { path, .. } => Some(path.clone()),
-            Source::Override { .. } => None,
+/// A spec's files read once (its chain of bases, then the profile's), to be resolved under
+/// many sets of overrides: a sweep's cells.
+#[derive(Debug, Clone)]
+pub struct SpecTemplate {
+    path: PathBuf,
+    /// Base first.
+    layers: Vec<Layer>,
+}
+
+impl SpecTemplate {
+    pub fn read(path: &Path, profile: Option<&str>) -> Result<SpecTemplate, SpecError> {
+        let profile = profile.map(|name| find_profile(path, name)).transpose()?;
+        let mut layers = Vec::new();
+        read_chain(path, &mut Vec::new(), &mut layers)?;
+        layers.reverse(); // base first
+        if let Some(profile) = profile {
+            let mut profile_layers = Vec::new();
+            read_chain(&profile, &mut Vec::new(), &mut profile_layers)?;
+            profile_layers.reverse();
+            layers.extend(profile_layers);
+        }
+        Ok(SpecTemplate {
+            path: path.to_path_buf(),
+            layers,
         })
-        .collect();
-    for raw in overrides {
-        layers.push(override_layer(raw)?);
     }
 
+    /// The key and type problems of its files (each resolve reports them too).
+    pub fn problems(&self) -> Vec<SpecError> {
+        self.layers
+            .iter()
+            .flat_map(|l| l.problems.clone())
+            .collect()
+    }
+
+    /// The spec file the user named.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The files with `overrides` laid over them, checked: every problem at once.
+    pub fn resolve(&self, overrides: &[OverrideLine]) -> Result<ResolvedSpec, SpecError> {
+        let mut layers = self.layers.clone();
+        let (added, problems): (Vec<_>, Vec<_>) = overrides
+            .iter()
+            .map(override_layer)
+            .partition(Result::is_ok);
+        if let Some(e) = SpecError::all(problems.into_iter().filter_map(Result::err)) {
+            return Err(e);
+        }
+        layers.extend(added.into_iter().filter_map(Result::ok));
+        let schema = layers.iter().flat_map(|l| l.problems.iter().cloned());
+        let schema: Vec<SpecError> = schema.collect();
+        let experiment = experiment_of(&layers, &self.path)
+            .map_err(|e| SpecError::all(schema.iter().cloned()).unwrap_or(e))?;
+        let values = check_values(&experiment)
+            .into_iter()
+            .map(|(key, message)| error_at_key(&layers, &self.path, &key, message));
+        if let Some(e) = SpecError::all(schema.into_iter().chain(values)) {
+            return Err(e);
+        }
+        let files = self
+            .layers
+            .iter()
+            .filter_map(|l| match &l.source {
+                Source::File { path, .. } => Some(path.clone()),
+                Source::Override(_) => None,
+            })
+            .collect();
+        Ok(ResolvedSpec {
+            experiment,
+            path: self.path.clone(),
+            files,
+        })
+    }
+}
+
+/// The layers merged, child over base, into an [`Experiment`] with its defaults filled.
+fn experiment_of(layers: &[Layer], path: &Path) -> Result<Experiment, SpecError> {
     let mut merged = Value::Mapping(Mapping::new());
-    for layer in &layers {
+    for layer in layers {
         merge(&mut merged, &layer.value);
     }
     if let Value::Mapping(map) = &mut merged {
@@ -95,15 +173,7 @@ fn resolve(
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
     }
-
-    if let Some((key, message)) = check_values(&experiment).into_iter().next() {
-        return Err(error_at_key(&layers, path, &key, message));
-    }
-    Ok(ResolvedSpec {
-        experiment,
-        path: path.to_path_buf(),
-        files,
-    })
+    Ok(experiment)
 }
 
 /// Finds the profile `name`: a path to a YAML file, or `profiles/<name>.yaml` beside `spec`.
@@ -141,7 +211,7 @@ fn find_profile(spec: &Path, name: &str) -> Result<PathBuf, SpecError> {
 
 /// Loads an already resolved spec (a run's `spec.yaml`) without bases or overrides.
 pub fn load_resolved(path: &Path) -> Result<Experiment, SpecError> {
-    Ok(resolve(path, None, &[])?.experiment)
+    Ok(SpecTemplate::read(path, None)?.resolve(&[])?.experiment)
 }
 
 /// Reads `path` and, recursively, the bases it extends; child first in `out`.
@@ -165,7 +235,7 @@ fn read_chain(path: &Path, seen: &mut Vec<PathBuf>, out: &mut Vec<Layer>) -> Res
     }
     seen.push(canonical);
 
-    let value = parse_layer(&shown, &text)?;
+    let (value, problems) = parse_layer(&shown, &text)?;
     let extends = value.get("extends").cloned();
     out.push(Layer {
         source: Source::File {
@@ -173,6 +243,7 @@ fn read_chain(path: &Path, seen: &mut Vec<PathBuf>, out: &mut Vec<Layer>) -> Res
             text: text.clone(),
         },
         value,
+        problems,
     });
     if let Some(base) = extends {
         let Some(base) = base.as_str() else {
@@ -198,8 +269,9 @@ fn read_chain(path: &Path, seen: &mut Vec<PathBuf>, out: &mut Vec<Layer>) -> Res
 }
 
 /// A spec file's YAML as a mapping, its keys and types checked against the schema now, while
-/// the parser still knows line and column.
-fn parse_layer(shown: &str, text: &str) -> Result<Value, SpecError> {
+/// the parser still knows line and column: the value less what the schema refused, and why.
+/// Fails at once only if the text is no YAML mapping, or nothing in it is known to be sound.
+fn parse_layer(shown: &str, text: &str) -> Result<(Value, Vec<SpecError>), SpecError> {
     let value: Value = serde_yaml_ng::from_str(text).map_err(|e| yaml_error(shown, text, &e))?;
     let value = match value {
         Value::Null => Value::Mapping(Mapping::new()),
@@ -212,14 +284,20 @@ fn parse_layer(shown: &str, text: &str) -> Result<Value, SpecError> {
             ));
         }
     };
-    serde_yaml_ng::from_str::<Experiment>(text).map_err(|e| yaml_error(shown, text, &e))?;
-    Ok(value)
+    let problems = schema_problems(shown, text, &value);
+    if problems.is_empty() {
+        return Ok((value, problems));
+    }
+    match without_problems(&value, &problems) {
+        Some(sound) => Ok((sound, problems)),
+        None => Err(SpecError::all(problems).expect("not empty")),
+    }
 }
 
 /// Turns `a.b.c=value` into a layer; the value is read as YAML (so `[1, 2]` is a list).
-fn override_layer(raw: &str) -> Result<Layer, SpecError> {
-    let location = format!("--set {raw}");
-    let Some((key, value_text)) = raw.split_once('=') else {
+fn override_layer(line: &OverrideLine) -> Result<Layer, SpecError> {
+    let location = &line.shown;
+    let Some((key, value_text)) = line.raw.split_once('=') else {
         return Err(SpecError::new(location, None, "expected KEY.PATH=VALUE"));
     };
     let key = key.trim();
@@ -228,30 +306,30 @@ fn override_layer(raw: &str) -> Result<Layer, SpecError> {
     }
     let value: Value = serde_yaml_ng::from_str(value_text).map_err(|e| {
         SpecError::new(
-            &location,
+            location,
             Some(key.into()),
             format!("value is not valid YAML: {e}"),
         )
     })?;
-    let mut nested = value;
-    for part in key.split('.').rev() {
-        let mut map = Mapping::new();
-        map.insert(Value::String(part.to_string()), nested);
-        nested = Value::Mapping(map);
-    }
+    let parts: Vec<&str> = key.split('.').collect();
+    let nested = nest(&parts, value);
     serde_yaml_ng::from_value::<Experiment>(nested.clone()).map_err(|e| {
         SpecError::new(
-            &location,
+            location,
             Some(key.into()),
             improve_unknown_name(&strip_position(&e.to_string())),
         )
     })?;
     Ok(Layer {
-        source: Source::Override {
-            raw: raw.to_string(),
-        },
+        source: Source::Override(line.clone()),
         value: nested,
+        problems: Vec::new(),
     })
+}
+
+/// Checks one override line on its own (a sweep's value, before its cells are made).
+pub fn check_override(line: &OverrideLine) -> Result<(), SpecError> {
+    override_layer(line).map(|_| ())
 }
 
 /// Deep merge: mappings merge key by key, anything else (scalars, lists) is replaced.
@@ -268,36 +346,6 @@ fn merge(base: &mut Value, over: &Value) {
             }
         }
         (base, over) => *base = over.clone(),
-    }
-}
-
-fn yaml_error(shown: &str, source: &str, e: &serde_yaml_ng::Error) -> SpecError {
-    let location = match e.location() {
-        Some(loc) => format!("{shown}:{}:{}", loc.line(), loc.column()),
-        None => shown.to_string(),
-    };
-    let mut text = strip_position(&e.to_string());
-    // The parser's words for a tab in the indentation do not say "tab".
-    let line_has_tab = e
-        .location()
-        .and_then(|loc| source.lines().nth(loc.line().saturating_sub(1)))
-        .is_some_and(|line| line.contains('\t'));
-    if line_has_tab && text.contains("cannot start any token") {
-        text.push_str(" (a tab: YAML indents with spaces only)");
-    }
-    // serde_yaml_ng prefixes the key path ("train.lr: invalid type …"); lift it into `key`.
-    let (key, message) = match text.split_once(": ") {
-        Some((k, m)) if !k.contains(' ') && !k.is_empty() => (Some(k.to_string()), m.to_string()),
-        _ => (None, text),
-    };
-    SpecError::new(location, key, improve_unknown_name(&message))
-}
-
-/// Drops the parser's " at line L column C" suffix: the location is reported up front.
-fn strip_position(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
     }
 }
 
@@ -329,9 +377,9 @@ fn error_at_key(layers: &[Layer], named: &Path, key: &str, message: String) -> S
             ..
         }) => located(&path.display().to_string(), text, key, &message),
         Some(Layer {
-            source: Source::Override { raw },
+            source: Source::Override(line),
             ..
-        }) => SpecError::new(format!("--set {raw}"), Some(key.to_string()), message),
+        }) => SpecError::new(&line.shown, Some(key.to_string()), message),
         // The default itself is at fault only if another value makes it invalid.
         None => SpecError::new(
             named.display().to_string(),

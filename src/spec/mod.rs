@@ -1,15 +1,19 @@
 //! Experiment specs: YAML with `extends` and `--set`, resolved into one checked [`Experiment`].
 
 pub mod error;
+pub mod layer_check;
 pub mod load;
 pub mod locate;
 pub mod overrides;
 pub mod schema;
 pub mod suggest;
+pub mod sweep;
+pub mod sweep_file;
+pub mod sweep_values;
 pub mod validate;
 
 pub use error::SpecError;
-pub use load::{ResolvedSpec, load, load_resolved};
+pub use load::{OverrideLine, ResolvedSpec, SpecTemplate, check_override, load, load_resolved};
 pub use overrides::Overrides;
 pub use schema::{Experiment, SamplerChoice};
 pub use validate::MAX_IMAGE_SIZE;

@@ -35,5 +35,6 @@ mod slurm_cluster;
 mod slurm_grid;
 mod spec_loading;
 mod streaming;
+mod sweeps;
 mod timestep_sampling;
 mod weighting_math;
