@@ -164,12 +164,13 @@ pub fn quality_rows(report: &QualityReport) -> Vec<EvalRow> {
             (report.samples_split.as_str(), &scores.samples),
             (YARDSTICK_SPLIT, &scores.held_out),
         ] {
+            // The count first: merge_eval tells evaluations of other counts apart by it.
+            rows.push(row(split, "quality_images".into(), s.images as f64));
             rows.push(row(split, format!("fid ({net})"), s.fid));
             rows.push(row(split, format!("is ({net})"), s.is_mean));
             rows.push(row(split, format!("is_std ({net})"), s.is_std));
             rows.push(row(split, format!("kid ({net})"), s.kid_mean));
             rows.push(row(split, format!("kid_std ({net})"), s.kid_std));
-            rows.push(row(split, "quality_images".into(), s.images as f64));
         }
         if let Some(accuracy) = scores.accuracy {
             rows.push(row("test", format!("accuracy ({net})"), accuracy));

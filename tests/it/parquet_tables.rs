@@ -121,3 +121,35 @@ fn an_empty_table_keeps_its_columns() {
     let error = read_eval(&path).unwrap_err().to_string();
     assert!(error.contains("no column `t`"), "{error}");
 }
+
+#[test]
+fn quality_rows_of_another_sample_count_or_sampler_are_kept_and_a_repeat_replaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("eval.parquet");
+    let evaluation = |split: &str, images: f64, fid: f64| {
+        let row = |name: &str, value| EvalRow {
+            step: 2000,
+            split: split.into(),
+            name: name.into(),
+            t: None,
+            value,
+        };
+        vec![row("quality_images", images), row("fid (net)", fid)]
+    };
+    let own = "samples vs train";
+    let ddim = "samples vs train [ddim, 50 steps, η 0]";
+    merge_eval(&path, "run", &evaluation(ddim, 128.0, 9.0)).unwrap(); // in training
+    merge_eval(&path, "run", &evaluation(own, 128.0, 5.0)).unwrap(); // at the end
+    merge_eval(&path, "run", &evaluation(own, 297.0, 3.0)).unwrap(); // eval --samples 297
+    merge_eval(&path, "run", &evaluation(ddim, 297.0, 4.0)).unwrap(); // … --sampler ddim
+    merge_eval(&path, "run", &evaluation(own, 297.0, 3.5)).unwrap(); // the same again
+    let fids: Vec<(String, f64)> = read_eval(&path)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.name == "fid (net)")
+        .map(|r| (r.split, r.value))
+        .collect();
+    let want = [(ddim, 9.0), (own, 5.0), (ddim, 4.0), (own, 3.5)];
+    let want: Vec<(String, f64)> = want.iter().map(|(s, v)| (s.to_string(), *v)).collect();
+    assert_eq!(fids, want);
+}
