@@ -86,3 +86,32 @@ fn report_of_a_folder_with_no_runs_is_bad_input() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no readable run folder"), "{stderr}");
 }
+
+#[test]
+fn a_curve_that_cannot_be_drawn_is_noted_once_under_its_title() {
+    use ddpm_exp::record::metrics::{read_metrics, write_metrics};
+    let dir = tempfile::tempdir().unwrap();
+    let run = train_tiny(dir.path());
+    // Every logged loss NaN: nothing finite to draw.
+    let path = run.join("metrics.parquet");
+    let mut rows = read_metrics(&path).unwrap();
+    for row in rows.iter_mut().filter(|r| r.name == "loss") {
+        row.value = f64::NAN;
+    }
+    write_metrics(&path, "tiny", &rows).unwrap();
+    let out = dir.path().join("report");
+    let output = bin()
+        .arg("report")
+        .arg(&run)
+        .args(["--no-samples", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_success(&output);
+    let markdown = fs::read_to_string(out.join("report.md")).unwrap();
+    let note = markdown
+        .lines()
+        .find(|l| l.starts_with("- Training loss"))
+        .unwrap_or_else(|| panic!("no note for the loss curve: {markdown}"));
+    assert_eq!(note.matches("Training loss").count(), 1, "{note}");
+}

@@ -101,7 +101,7 @@ impl Figure for CurveFigure {
             ("training step", &y_desc),
             &format_y,
         )
-        .map_err(|e| ReportError::Figure(format!("{}: {e}", self.title)))?;
+        .map_err(|e| ReportError::Figure(e.to_string()))?; // the caller names the figure
         for (i, s) in self.series.iter().enumerate() {
             let colour = series_colour(i);
             let b = &s.band;
