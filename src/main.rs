@@ -26,7 +26,9 @@ use ddpm_exp::record::{RecordError, RunFolder};
 use ddpm_exp::report::model_figures::ModelFigureSettings;
 use ddpm_exp::report::{ReportOptions, make_report};
 use ddpm_exp::run::eval_nll::eval_nll;
-use ddpm_exp::run::eval_quality::{check_sample_count, eval_quality, quality_table};
+use ddpm_exp::run::eval_quality::{
+    check_sample_count, eval_quality, quality_table, sampler_choices,
+};
 use ddpm_exp::run::sample_export::{SampleRequest, export_samples};
 use ddpm_exp::run::{Outcome, resume_run, start_run};
 use ddpm_exp::spec::Overrides;
@@ -110,7 +112,8 @@ fn run(args: RunArgs) -> Result<Ended, Failure> {
     Ok(Ended::Run(report.outcome))
 }
 
-/// `ablate` trains its cells in this process, one after another.
+/// `ddpm-exp eval RUN --nll / --quality`: the test NLL, and the quality scores of samples
+/// drawn with every --sampler × --steps (the run's own setting where none is given).
 fn eval(args: EvalArgs) -> Result<Ended, Failure> {
     if !args.nll && !args.quality {
         return Err(Failure::BadInput(
@@ -126,24 +129,8 @@ fn eval(args: EvalArgs) -> Result<Ended, Failure> {
         );
     }
     if args.quality {
-        // Every --sampler with every --steps; an empty list keeps the run's own setting.
-        let samplers: Vec<Option<SamplerArg>> = match args.sampler.is_empty() {
-            true => vec![None],
-            false => args.sampler.iter().copied().map(Some).collect(),
-        };
-        let steps: Vec<Option<usize>> = match args.steps.is_empty() {
-            true => vec![None],
-            false => args.steps.iter().copied().map(Some).collect(),
-        };
-        let choices: Vec<SamplerChoice> = samplers
-            .iter()
-            .flat_map(|&s| {
-                // --eta is DDIM's: an ancestral entry of the sweep leaves it out.
-                let eta = args.eta.filter(|_| s != Some(SamplerArg::Ancestral));
-                let clip = args.clip_x0;
-                steps.iter().map(move |&k| sampler_choice(s, k, eta, clip))
-            })
-            .collect();
+        let kinds: Vec<SamplerKind> = args.sampler.iter().map(|&s| sampler_kind(s)).collect();
+        let choices = sampler_choices(&kinds, &args.steps, args.eta, args.clip_x0);
         let inception = args.inception.as_deref();
         let reports = eval_quality(&args.run_dir, args.samples, inception, &choices)?;
         for r in &reports {
@@ -279,20 +266,10 @@ fn schedule(args: ScheduleArgs) -> Result<Ended, Failure> {
     Ok(Ended::Ok)
 }
 
-fn sampler_choice(
-    sampler: Option<SamplerArg>,
-    steps: Option<usize>,
-    eta: Option<f64>,
-    clip_x0: Option<bool>,
-) -> SamplerChoice {
-    SamplerChoice {
-        clip_x0,
-        sampler: sampler.map(|s| match s {
-            SamplerArg::Ancestral => SamplerKind::Ancestral,
-            SamplerArg::Ddim => SamplerKind::Ddim,
-        }),
-        steps,
-        eta,
+fn sampler_kind(arg: SamplerArg) -> SamplerKind {
+    match arg {
+        SamplerArg::Ancestral => SamplerKind::Ancestral,
+        SamplerArg::Ddim => SamplerKind::Ddim,
     }
 }
 
@@ -302,7 +279,12 @@ fn sample(args: SampleArgs) -> Result<Ended, Failure> {
         out: args.out,
         count: args.count,
         quality_samples: args.quality_samples,
-        choice: sampler_choice(args.sampler, args.steps, args.eta, args.clip_x0),
+        choice: SamplerChoice {
+            sampler: args.sampler.map(sampler_kind),
+            steps: args.steps,
+            eta: args.eta,
+            clip_x0: args.clip_x0,
+        },
         seed: args.seed,
         checkpoint: args.checkpoint,
         batch: args.batch,

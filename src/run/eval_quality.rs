@@ -10,6 +10,7 @@ use burn::prelude::*;
 use super::eval_nll::{check_run_data, newest_ema};
 use super::sampling::{apply_choice, draw_in_batches};
 use crate::data::{self, DatasetName, Split};
+use crate::diffusion::SamplerKind;
 use crate::error::Failure;
 use crate::model::UNet;
 use crate::quality::classifier_cache::{cache_root, load_or_train};
@@ -183,6 +184,35 @@ pub fn quality_rows(report: &QualityReport) -> Vec<EvalRow> {
         seconds,
     ));
     rows
+}
+
+/// Every sampler with every step count (`eval --sampler A,B --steps K,L`); an empty list
+/// keeps the run's own setting. η is DDIM's: ancestral choices leave it out.
+pub fn sampler_choices(
+    samplers: &[SamplerKind],
+    steps: &[usize],
+    eta: Option<f64>,
+    clip_x0: Option<bool>,
+) -> Vec<SamplerChoice> {
+    fn or_own<T: Copy>(given: &[T]) -> Vec<Option<T>> {
+        match given.is_empty() {
+            true => vec![None],
+            false => given.iter().copied().map(Some).collect(),
+        }
+    }
+    let (samplers, steps) = (or_own(samplers), or_own(steps));
+    let mut choices = Vec::new();
+    for &sampler in &samplers {
+        for &steps in &steps {
+            choices.push(SamplerChoice {
+                sampler,
+                steps,
+                eta: eta.filter(|_| sampler != Some(SamplerKind::Ancestral)),
+                clip_x0,
+            });
+        }
+    }
+    choices
 }
 
 /// Refuses a `--samples` count too small to score, before anything is evaluated.

@@ -260,3 +260,31 @@ fn a_learned_one_step_variance_is_restated_on_the_respaced_step() {
     let worst = max_abs_diff(&above, &expected);
     assert!(worst < 1e-4, "off by {worst} from the top of the range");
 }
+
+#[test]
+fn eval_takes_every_sampler_with_every_step_count_and_eta_only_for_ddim() {
+    use ddpm_exp::run::eval_quality::sampler_choices;
+    let own = sampler_choices(&[], &[], Some(0.5), None);
+    assert_eq!(own.len(), 1);
+    assert_eq!(
+        (own[0].sampler, own[0].steps, own[0].eta),
+        (None, None, Some(0.5))
+    );
+    let kinds = [SamplerKind::Ancestral, SamplerKind::Ddim];
+    let grid = sampler_choices(&kinds, &[10, 50, 100], Some(0.5), Some(true));
+    assert_eq!(grid.len(), 6);
+    assert_eq!(
+        (grid[0].sampler, grid[0].steps),
+        (Some(SamplerKind::Ancestral), Some(10))
+    );
+    assert_eq!(
+        (grid[5].sampler, grid[5].steps),
+        (Some(SamplerKind::Ddim), Some(100))
+    );
+    assert!(
+        grid[..3]
+            .iter()
+            .all(|c| c.eta.is_none() && c.clip_x0 == Some(true))
+    );
+    assert!(grid[3..].iter().all(|c| c.eta == Some(0.5)));
+}
