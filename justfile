@@ -25,6 +25,14 @@ test:
 ablate profile="digits" seeds="0" device="cpu" *args="":
     {{ if device == "cpu" { "cargo run --release --" } else { "cargo run --release --features tch --" } }} ablate --profile {{profile}} --seeds {{seeds}} --device {{device}} {{args}}
 
+# A sweep (experiments/sweeps/*.yaml) into results/sweep-NAME, then its summary: `just sweep`,
+# `just sweep experiments/sweeps/weighting.yaml --seeds 0`, or a spec with axes:
+# `just sweep experiments/eps_simple.yaml --sweep 'train.lr=geom(1e-4,1e-3,4)'`. Arguments go
+# to `ablate` as typed (quote values with brackets or parentheses).
+[positional-arguments]
+sweep file="experiments/sweeps/weighting.yaml" *args:
+    cargo run --release -- ablate "$@"
+
 # Install the pinned PyPI torch into .venv-tch and build the LibTorch (GPU) backend against it.
 setup-gpu:
     scripts/setup-tch.sh

@@ -7,7 +7,8 @@
 # ~2.7 GB from PyPI). Extra arguments are cargo options (`-j 1`, `--no-fail-fast`) for both
 # `cargo test` calls. scripts/setup-data.sh installs Debian's Fashion-MNIST (the data tests
 # find it there); scripts/setup-slurm.sh installs Slurm and munge (the cluster tests start a
-# one-node cluster of their own). To run only some tests, call
+# one-node cluster of their own); scripts/setup-just.sh installs `just` for the justfile
+# test (`cargo install --locked just`). To run only some tests, call
 # `cargo test --release --test it -- FILTER`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,7 @@ BACKEND_GENERIC=(device_cli:: cli_run:: interrupt_resume:: model_shape:: objecti
 
 scripts/setup-data.sh
 scripts/setup-slurm.sh
+scripts/setup-just.sh
 scripts/setup-tch.sh reference
 cargo test --release "$@"
 DDPM_TEST_DEVICE=libtorch-cpu scripts/setup-tch.sh test "$@" --test it -- "${BACKEND_GENERIC[@]}"

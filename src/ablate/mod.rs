@@ -81,7 +81,8 @@ pub struct AblationRequest<'a> {
     /// None: each sweep file's `seeds:`, else seed 0.
     pub seeds: Option<&'a [u64]>,
     pub profile: Option<&'a str>,
-    /// Default `results/ablate[-PROFILE]`.
+    /// Default `results/ablate[-PROFILE]`; for one sweep file NAME.yaml,
+    /// `results/sweep-NAME[-PROFILE]`.
     pub out: Option<PathBuf>,
     pub overrides: &'a Overrides,
     /// The command line's `--sweep` / `--zip` axes, over every spec.
@@ -109,11 +110,23 @@ pub fn resolve(request: AblationRequest<'_>) -> Result<(Vec<Cell>, PathBuf), Fai
         overrides,
         sweep,
     })?;
-    let out = out.unwrap_or_else(|| match profile {
-        Some(p) => PathBuf::from(format!("results/ablate-{p}")),
-        None => PathBuf::from("results/ablate"),
-    });
+    let out = out.unwrap_or_else(|| default_out(&specs, profile));
     Ok((cells, out))
+}
+
+/// `results/ablate[-PROFILE]`, or `results/sweep-NAME[-PROFILE]` for one sweep file NAME.yaml.
+fn default_out(specs: &[PathBuf], profile: Option<&str>) -> PathBuf {
+    let stem = match specs {
+        [one] if crate::spec::sweep_file::is_sweep_file(one) => one
+            .file_stem()
+            .map(|s| format!("sweep-{}", s.to_string_lossy())),
+        _ => None,
+    };
+    let stem = stem.unwrap_or_else(|| "ablate".into());
+    match profile {
+        Some(p) => PathBuf::from(format!("results/{stem}-{p}")),
+        None => PathBuf::from(format!("results/{stem}")),
+    }
 }
 
 /// Writes the summary of a planned grid from its run folders as they are (the job that runs

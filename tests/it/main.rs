@@ -18,6 +18,7 @@ mod http_server;
 mod image_folders;
 mod inception_fid;
 mod interrupt_resume;
+mod justfile;
 mod libtorch_kernels;
 mod model_shape;
 mod objective_grid;
