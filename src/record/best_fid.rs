@@ -1,9 +1,9 @@
 //! The lowest FID a run's samples reached during training, and the checkpoint that gave it:
 //! the paper reports its scores "at the lowest FID seen in training" (DESIGN.md §2).
 
-use super::eval_table::EvalRow;
 #[cfg(test)]
 use super::eval_table::SAMPLES_SPLIT;
+use super::eval_table::{EvalRow, sample_counts};
 
 /// One network's best evaluation.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,17 +20,12 @@ pub struct BestFid {
 /// samples (FID is biased by the sample count, so only equal counts compare); the earliest
 /// step wins a tie.
 pub fn best_fids(rows: &[EvalRow], images: usize, split: &str) -> Vec<BestFid> {
-    let scored_with = |step: u64| {
-        rows.iter().any(|r| {
-            r.step == step
-                && r.split == split
-                && r.name == "quality_images"
-                && r.value == images as f64
-        })
-    };
     let mut best: Vec<BestFid> = Vec::new();
-    let fids = rows.iter().filter(|r| r.split == split && r.t.is_none());
-    for row in fids {
+    // Each row with the sample count of its own evaluation: one checkpoint may hold several.
+    let counted = rows.iter().zip(sample_counts(rows));
+    let fids =
+        counted.filter(|(r, n)| r.split == split && r.t.is_none() && *n == Some(images as u64));
+    for (row, _) in fids {
         let Some(network) = row
             .name
             .strip_prefix("fid (")
@@ -38,7 +33,7 @@ pub fn best_fids(rows: &[EvalRow], images: usize, split: &str) -> Vec<BestFid> {
         else {
             continue;
         };
-        if !row.value.is_finite() || !scored_with(row.step) {
+        if !row.value.is_finite() {
             continue;
         }
         match best.iter_mut().find(|b| b.network == network) {
@@ -106,5 +101,17 @@ mod tests {
         );
         assert_eq!(best_fids(&rows, 8, SAMPLES_SPLIT)[0].step, 400);
         assert!(best_fids(&rows, 1000, SAMPLES_SPLIT).is_empty());
+    }
+
+    #[test]
+    fn a_checkpoint_scored_twice_with_other_counts_keeps_each_fid_with_its_count() {
+        let net = "fid (digits-classifier)";
+        let mut rows = Vec::new();
+        for (fid, n) in [(215.0, 40.0), (210.0, 30.0)] {
+            rows.push(row(12, SAMPLES_SPLIT, "quality_images", n));
+            rows.push(row(12, SAMPLES_SPLIT, net, fid));
+        }
+        assert_eq!(best_fids(&rows, 40, SAMPLES_SPLIT)[0].fid, 215.0);
+        assert_eq!(best_fids(&rows, 30, SAMPLES_SPLIT)[0].fid, 210.0);
     }
 }

@@ -56,7 +56,7 @@ pub fn read_eval(path: &Path) -> Result<Vec<EvalRow>, RecordError> {
 /// evaluation writes it first, run/eval_quality.rs), else the first after it (as files before
 /// that order have it). Two evaluations of one checkpoint with one sampler but other counts
 /// are different evaluations (FID is biased by the count), and both are kept.
-fn counts(rows: &[EvalRow]) -> Vec<Option<u64>> {
+pub fn sample_counts(rows: &[EvalRow]) -> Vec<Option<u64>> {
     let is_count = |r: &EvalRow| r.name == "quality_images";
     let mut last: BTreeMap<(u64, &str), u64> = BTreeMap::new();
     let mut counts = Vec::with_capacity(rows.len());
@@ -84,7 +84,7 @@ pub fn merge_eval(path: &Path, run_id: &str, rows: &[EvalRow]) -> Result<(), Rec
     } else {
         Vec::new()
     };
-    let (old_counts, new_counts) = (counts(&all), counts(rows));
+    let (old_counts, new_counts) = (sample_counts(&all), sample_counts(rows));
     let replaced: Vec<bool> = all
         .iter()
         .zip(&old_counts)
