@@ -19,6 +19,8 @@ struct Source {
     /// A sweep file's `name:`, else the spec's own name starts the cells' names.
     name: Option<String>,
     seeds: Vec<u64>,
+    /// What is wrong with the axes over this spec (then no cell of it is resolved).
+    axis_problems: Option<SpecError>,
 }
 
 /// What to expand: the spec files, the command line's seeds (None: each sweep file's, else
@@ -33,19 +35,27 @@ pub struct GridRequest<'a> {
 
 /// Every cell of the grid, or every problem found in any of them.
 pub fn expand(request: &GridRequest<'_>) -> Result<Vec<Cell>, SpecError> {
-    let mut problems = Vec::new();
+    // The command line's axes are checked once, whatever the number of specs.
+    let cli_axes = request.sweep.check().err();
+    let mut problems: Vec<SpecError> = cli_axes.iter().cloned().collect();
     let mut cells = Vec::new();
     let mut in_cells = CellProblems::default();
     for spec in request.specs {
-        match source(spec, request) {
-            Ok(source) => {
-                // The files' own problems once, not once per cell.
-                let own = source.template.problems();
-                in_cells.known.extend(own.iter().cloned());
-                problems.extend(own);
-                cells.extend(cells_of(&source, request.overrides, &mut in_cells));
+        let source = match source(spec, request) {
+            Ok(source) => source,
+            Err(e) => {
+                problems.push(e);
+                continue;
             }
-            Err(e) => problems.push(e),
+        };
+        // The files' own problems once, not once per cell.
+        let own = source.template.problems();
+        in_cells.known.extend(own.iter().cloned());
+        problems.extend(own);
+        // A wrong axis fails every cell alike: its problems stand alone.
+        match (&cli_axes, &source.axis_problems) {
+            (None, None) => cells.extend(cells_of(&source, request.overrides, &mut in_cells)),
+            (_, axes) => problems.extend(axes.clone()),
         }
     }
     problems.extend(in_cells.into_errors());
@@ -54,37 +64,41 @@ pub fn expand(request: &GridRequest<'_>) -> Result<Vec<Cell>, SpecError> {
 }
 
 fn source(spec: &Path, request: &GridRequest<'_>) -> Result<Source, SpecError> {
-    let default_seeds = || request.seeds.map_or(vec![0], <[u64]>::to_vec);
     if !is_sweep_file(spec) {
-        request.sweep.check()?;
         return Ok(Source {
             template: SpecTemplate::read(spec, request.profile)?,
             sweep: request.sweep.clone(),
             set: Vec::new(),
             name: None,
-            seeds: default_seeds(),
+            seeds: request.seeds.map_or(vec![0], <[u64]>::to_vec),
+            axis_problems: None,
         });
     }
     let file = read_sweep_file(spec)?;
+    let mut problems = file.problems.clone();
+    // A file without `extends:` has that among its problems.
+    let template = (!file.extends.as_os_str().is_empty())
+        .then(|| SpecTemplate::read(&file.extends, request.profile))
+        .transpose()
+        .unwrap_or_else(|e| {
+            problems.push(e);
+            None
+        });
+    // The file's axes with the command line's: a key in both is swept twice.
     let sweep = file.sweep.clone().then(request.sweep);
-    let template = match file.extends.as_os_str().is_empty() {
-        true => None, // no `extends:`: one of the file's problems
-        false => Some(SpecTemplate::read(&file.extends, request.profile)),
-    };
-    let template_problems = match &template {
-        Some(Ok(t)) => t.problems(),
-        Some(Err(e)) => vec![e.clone()],
-        None => Vec::new(),
-    };
-    let problems = (file.problems.iter().cloned())
-        .chain(template_problems)
-        .chain(sweep.check().err());
-    if let Some(e) = SpecError::all(problems) {
-        return Err(e);
+    let axis_problems = sweep.check().err();
+    if !problems.is_empty() {
+        let spec_problems = template.iter().flat_map(SpecTemplate::problems);
+        let all = problems
+            .into_iter()
+            .chain(spec_problems)
+            .chain(axis_problems);
+        return Err(SpecError::all(all).expect("not empty"));
     }
-    let template = template.expect("extends checked");
+    let template = template.expect("a missing `extends:` is one of the file's problems");
     Ok(Source {
-        template: template?,
+        template,
+        axis_problems,
         sweep,
         set: file.set,
         name: file.name.clone(),

@@ -230,16 +230,19 @@ fn write_summary(
     provenance: &str,
 ) -> Result<(String, PathBuf), Failure> {
     let runs = summary::markdown(rows);
-    let mut table = format!(
-        "## Table 2 (the paper's layout)\n\n{}\n## Runs\n\n{runs}",
-        summary::paper_table(rows),
-    );
     std::fs::create_dir_all(out).map_err(|e| RecordError::unwritable(out, e))?;
-    if rows.iter().any(|r| !r.swept.is_empty()) {
-        let sweep = sweep_table::sweep_table(rows);
-        sweep.write(out)?;
-        table = format!("## Sweep\n\n{}\n## Runs\n\n{runs}", sweep.markdown());
-    }
+    // A sweep's own table, else the paper's layout (each reads every run folder once).
+    let table = match rows.iter().any(|r| !r.swept.is_empty()) {
+        true => {
+            let sweep = sweep_table::sweep_table(rows);
+            sweep.write(out)?;
+            format!("## Sweep\n\n{}\n## Runs\n\n{runs}", sweep.markdown())
+        }
+        false => format!(
+            "## Table 2 (the paper's layout)\n\n{}\n## Runs\n\n{runs}",
+            summary::paper_table(rows),
+        ),
+    };
     let text = format!(
         "# Ablation summary\n\nprofile: {}, seeds: {seeds:?}, {provenance}\n\n{table}",
         profile.unwrap_or("default")

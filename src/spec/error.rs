@@ -49,10 +49,6 @@ impl SpecError {
         out
     }
 
-    pub fn count(&self) -> usize {
-        1 + self.also.iter().map(SpecError::count).sum::<usize>()
-    }
-
     /// The same problems, each line led by `context` (a sweep cell's overrides).
     pub fn in_context(self, context: &str) -> SpecError {
         let problems = self.into_problems().into_iter().map(|mut p| {

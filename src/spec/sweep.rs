@@ -103,10 +103,6 @@ impl Sweep {
         self.groups.iter().flatten()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.groups.is_empty()
-    }
-
     /// Every problem of the axes themselves: a key swept twice or not sweepable, a zip group
     /// of unequal lengths, a value the schema refuses (checked once, not once per cell).
     pub fn check(&self) -> Result<(), SpecError> {
