@@ -99,7 +99,7 @@ pub fn resume_run(run_dir: &Path) -> Result<RunReport, Failure> {
     let device = spec.device.training_device(spec.train.precision)?;
     let (train_set, data_sha256) = digest_data(&spec)?;
     check_data(&folder, &meta, &data_sha256)?;
-    let state = match restore(&spec, &folder, &device) {
+    let mut state = match restore(&spec, &folder, &device) {
         Ok(state) => state,
         Err(e) => {
             // The run cannot go on as recorded: say so in its meta.json, touch nothing else.
@@ -110,6 +110,10 @@ pub fn resume_run(run_dir: &Path) -> Result<RunReport, Failure> {
             return Err(e.into());
         }
     };
+    if state.step > 0 && state.seconds_before == 0.0 {
+        // A checkpoint older than its recorded seconds: the last meta.json has the best count.
+        state.seconds_before = meta.train_seconds;
+    }
     meta.resumed_at_steps.push(state.step);
     meta.status = Status::Running;
     meta.ended_at = None;
@@ -155,6 +159,7 @@ fn restore(
         metrics,
         last_loss: loaded.state.last_loss,
         seconds: 0.0,
+        seconds_before: loaded.state.train_seconds.unwrap_or(0.0),
     })
 }
 
@@ -259,11 +264,16 @@ fn finish(
 /// Fills in how the run ended: status, steps, time, and the error or divergence.
 fn record_end(meta: &mut Meta, state: &TrainState, result: &Result<Outcome, Failure>) {
     meta.steps_done = state.step;
-    meta.train_seconds += state.seconds;
+    // From the checkpoint, not the old meta.json: a kill after it leaves that one behind.
+    meta.train_seconds = state.seconds_before + state.seconds;
     meta.last_finite_loss = state.last_loss;
-    if meta.train_seconds > 0.0 {
-        let steps_run: u64 = state.step - meta.resumed_at_steps.last().copied().unwrap_or(0);
+    let steps_run: u64 = state.step - meta.resumed_at_steps.last().copied().unwrap_or(0);
+    if steps_run > 0 {
         meta.steps_per_second = Some(steps_run as f64 / state.seconds.max(1e-9));
+    } else if meta.steps_per_second.is_none() && state.seconds_before > 0.0 {
+        // Resumed after the last step (killed while evaluating): the whole run's rate. With
+        // no recorded seconds (a checkpoint from before they were kept) it stays unknown.
+        meta.steps_per_second = Some(state.step as f64 / state.seconds_before);
     }
     meta.ended_at = Some(now());
     meta.status = match result {

@@ -24,6 +24,8 @@ pub struct TrainState {
     pub last_loss: Option<f64>,
     /// Seconds spent in the loop, this session only.
     pub seconds: f64,
+    /// Seconds the sessions before this one spent in the loop, up to the checkpoint resumed.
+    pub seconds_before: f64,
 }
 
 impl TrainState {
@@ -35,6 +37,7 @@ impl TrainState {
             metrics: Vec::new(),
             last_loss: None,
             seconds: 0.0,
+            seconds_before: 0.0,
         }
     }
 }
@@ -78,6 +81,7 @@ impl Trainer<'_> {
                 .into(),
             last_loss: state.last_loss,
             timestep_history: state.nets.timesteps.history().cloned(),
+            train_seconds: Some(state.seconds_before + state.seconds),
         };
         let ema = state.nets.ema();
         let weights = Weights {
@@ -114,6 +118,7 @@ impl Trainer<'_> {
         let memory = spec.data.loader_options().memory_bytes;
         let mut batches = train_set.batches(batch, flip, spec.seed, memory);
         let mut progress = Progress::new(&spec.name, state.step, total);
+        // `state.seconds` is this session's: it starts at 0 and is set from this clock.
         let started = Instant::now();
         // A resumed run starts at a checkpoint; a fresh one has none yet.
         let mut checkpointed = (state.step > 0).then_some(state.step);
@@ -137,7 +142,7 @@ impl Trainer<'_> {
                 .run(&mut state.nets, x0, state.step, logging, &mut |_| {});
             if result.diverged() {
                 record_divergence(state, &result);
-                state.seconds += started.elapsed().as_secs_f64();
+                state.seconds = started.elapsed().as_secs_f64();
                 progress.finish();
                 self.folder.write_metrics(&state.metrics)?;
                 return Ok(Outcome::Diverged {
@@ -147,13 +152,14 @@ impl Trainer<'_> {
             }
             self.after_step(state, result, logging)?;
             if done % spec.train.checkpoint_every == 0 || done == total {
+                state.seconds = started.elapsed().as_secs_f64();
                 self.checkpoint(state)?;
                 checkpointed = Some(done);
             }
             progress.update(done, &format!("loss {:.4}", state.last_loss.unwrap_or(0.0)));
         }
         progress.finish();
-        state.seconds += started.elapsed().as_secs_f64();
+        state.seconds = started.elapsed().as_secs_f64();
         Ok(Outcome::Completed)
     }
 
@@ -167,7 +173,7 @@ impl Trainer<'_> {
         started: Instant,
     ) -> Result<(), Failure> {
         progress.finish();
-        state.seconds += started.elapsed().as_secs_f64();
+        state.seconds = started.elapsed().as_secs_f64();
         if checkpointed != Some(state.step) {
             self.checkpoint(state)?;
         }

@@ -324,3 +324,34 @@ fn a_second_process_on_the_same_run_is_refused_while_the_first_holds_it() {
     let meta = RunFolder::at(&run).read_meta().unwrap();
     assert_eq!((meta.status, meta.steps_done), (Status::Ok, 60));
 }
+
+#[test]
+fn a_run_killed_while_evaluating_keeps_its_training_time_on_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(dir.path());
+    let run = uninterrupted(&spec, &dir.path().join("whole"), &[]);
+    let folder = RunFolder::at(&run);
+    let finished = folder.read_meta().unwrap();
+    // What a kill during the end-of-run evaluation leaves: every checkpoint, and the
+    // meta.json written when training began.
+    let mut left = finished.clone();
+    left.status = Status::Running;
+    (left.train_seconds, left.steps_per_second, left.ended_at) = (0.0, None, None);
+    folder.write_meta(&left).unwrap();
+    let output = bin().args(["run", "--resume"]).arg(&run).output().unwrap();
+    assert_success(&output);
+    let resumed = folder.read_meta().unwrap();
+    assert_eq!(resumed.status, Status::Ok);
+    // The seconds come from the last checkpoint (written at step 60, just before the
+    // samples were drawn), not from the stale meta.json: nearly the whole run's.
+    let (before, after) = (finished.train_seconds, resumed.train_seconds);
+    assert!(
+        after > 0.5 * before && after <= before + 0.5,
+        "train seconds {after} after the resume, {before} in the run itself"
+    );
+    let rate = resumed.steps_per_second.unwrap();
+    assert!(
+        (rate - 60.0 / after).abs() < 1e-2 * rate,
+        "steps/s {rate} is not the whole run's 60 steps over {after} s"
+    );
+}
