@@ -61,6 +61,51 @@ pub fn paint_image(
     }
 }
 
+/// Columns and zoom of the sample grid a run writes for `count` images of `side` pixels.
+fn grid_geometry(count: usize, side: usize) -> (usize, usize) {
+    ((count as f64).sqrt().ceil() as usize, (64 / side).max(1))
+}
+
+/// The first `take` images of a grid [`write_grid`] wrote (count, channels and side as it was
+/// given), each [channels, side, side] in [−1, 1]; an error names a file that is not such a grid.
+pub fn read_grid(
+    path: &Path,
+    (count, channels, side): (usize, usize, usize),
+    take: usize,
+) -> Result<Vec<Vec<f32>>, RecordError> {
+    let img = image::open(path)
+        .map_err(|e| RecordError::unreadable(path, format!("cannot read PNG: {e}")))?
+        .to_rgb8();
+    let (columns, zoom) = grid_geometry(count, side);
+    let columns = columns.max(1).min(count.max(1));
+    let gap = (zoom / 2).max(1);
+    let cell = side * zoom + gap;
+    let size = |n: usize| (n * cell + gap) as u32;
+    if img.dimensions() != (size(columns), size(count.div_ceil(columns))) {
+        return Err(RecordError::unreadable(
+            path,
+            format!("is not a grid of {count} images of {side}×{side} pixels"),
+        ));
+    }
+    let value = |byte: u8| byte as f32 / 127.5 - 1.0;
+    let images = (0..take.min(count))
+        .map(|k| {
+            let (x0, y0) = ((k % columns) * cell + gap, (k / columns) * cell + gap);
+            let mut image = vec![0.0f32; channels * side * side];
+            for c in 0..channels {
+                for y in 0..side {
+                    for x in 0..side {
+                        let px = img.get_pixel((x0 + x * zoom) as u32, (y0 + y * zoom) as u32);
+                        image[c * side * side + y * side + x] = value(px[c.min(2)]);
+                    }
+                }
+            }
+            image
+        })
+        .collect();
+    Ok(images)
+}
+
 /// Writes the grid to `path` atomically.
 pub fn write_grid(
     path: &Path,
@@ -69,8 +114,7 @@ pub fn write_grid(
     channels: usize,
     side: usize,
 ) -> Result<(), RecordError> {
-    let columns = (count as f64).sqrt().ceil() as usize;
-    let zoom = (64 / side).max(1);
+    let (columns, zoom) = grid_geometry(count, side);
     let img = render_grid(pixels, count, channels, side, columns, zoom);
     let mut bytes = Vec::new();
     img.write_to(

@@ -50,8 +50,12 @@ impl ImageFigure {
         let zoom = (48 / self.side as u32).max(1);
         let tile = self.side as u32 * zoom;
         let columns = self.rows.iter().map(|r| r.images.len()).max().unwrap_or(0) as u32;
-        let labelled = self.rows.iter().any(|r| !r.label.is_empty());
-        let left = if labelled { 118 } else { GAP };
+        // Row labels are 12 px DejaVu Sans: under 7 px a character.
+        let longest = self.rows.iter().map(|r| r.label.chars().count()).max();
+        let left = match longest {
+            Some(n) if n > 0 => (n as u32 * 7 + 12).max(118),
+            _ => GAP,
+        };
         let top = TITLE_HEIGHT
             + if self.column_labels.is_empty() {
                 0

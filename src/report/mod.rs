@@ -13,6 +13,8 @@ pub mod paper_rows;
 pub mod plot;
 pub mod rate_distortion;
 mod sections;
+pub mod sweep_axes;
+mod sweep_section;
 pub mod table2;
 pub mod tables;
 
@@ -115,6 +117,7 @@ pub fn make_report(
     };
 
     tables_section(&mut report, &cells, &values, &broken)?;
+    sweep_section::sweep_section(&mut report, &readable, &cells, options.smoothing, &figures);
     curves_section(&mut report, &readable, options.smoothing, &figures);
     schedules_section(&mut report, &readable, &figures);
     rate_distortion_section(&mut report, &readable, &figures);

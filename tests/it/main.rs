@@ -36,6 +36,7 @@ mod slurm_cluster;
 mod slurm_grid;
 mod spec_loading;
 mod streaming;
+mod sweep_report;
 mod sweeps;
 mod timestep_sampling;
 mod weighting_math;

@@ -129,3 +129,26 @@ impl Figure for CurveFigure {
         legend(&mut chart, SeriesLabelPosition::UpperRight)
     }
 }
+
+/// Curve figures side by side under one title (a sweep's loss curves, a panel per value).
+pub struct CurvePanels {
+    pub title: String,
+    pub panels: Vec<CurveFigure>,
+}
+
+impl Figure for CurvePanels {
+    fn size(&self) -> (u32, u32) {
+        (620 * self.panels.len().max(1) as u32, 460)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ReportError> {
+        let root = root.titled(&self.title, text(20)).map_err(plot_err)?;
+        let areas = root.split_evenly((1, self.panels.len().max(1)));
+        for (area, panel) in areas.iter().zip(&self.panels) {
+            panel
+                .draw(area)
+                .map_err(|e| ReportError::Figure(format!("{}: {e}", panel.title)))?;
+        }
+        Ok(())
+    }
+}

@@ -5,3 +5,4 @@ pub mod curves;
 pub mod fid_steps;
 pub mod rate_distortion;
 pub mod schedule;
+pub mod sweep_metrics;
