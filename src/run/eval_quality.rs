@@ -21,6 +21,7 @@ use crate::quality::scorer::Scorer;
 use crate::record::RunFolder;
 use crate::record::eval_table::{EvalRow, YARDSTICK_SPLIT, other_sampler};
 use crate::rng::{Stream, stream_at};
+use crate::spec::validate::FOLDER_QUALITY_NEEDS_INCEPTION;
 use crate::spec::{Experiment, SamplerChoice, load_resolved};
 
 /// The scores of one network.
@@ -30,7 +31,8 @@ pub struct NetworkScores {
     /// The network's held-out accuracy, where the harness trained it.
     pub accuracy: Option<f64>,
     pub samples: QualityScores,
-    pub held_out: QualityScores,
+    /// The held-out yardstick; None when the data holds fewer than two test images.
+    pub held_out: Option<QualityScores>,
 }
 
 /// What one quality evaluation found.
@@ -49,8 +51,9 @@ pub struct QualityReport {
 /// held-out yardstick's scores, computed once.
 pub struct QualityEval {
     pub scorers: Vec<Scorer>,
-    /// Per scorer: the first `min(count, test split)` held-out images.
-    pub held_out: Vec<QualityScores>,
+    /// Per scorer: the first `min(count, test split)` held-out images (none when fewer than
+    /// two are held out).
+    pub held_out: Vec<Option<QualityScores>>,
     pub count: usize,
     /// The plain (non-autodiff) device the EMA weights live on.
     pub device: Device,
@@ -64,22 +67,36 @@ impl QualityEval {
         device: &Device,
     ) -> Result<Self, Failure> {
         let (request, root) = (spec.data.request(), cache_root());
+        let inception = inception.or(spec.eval.inception_weights.as_deref());
+        let mut scorers = Vec::new();
+        // An image folder has no labels to train the classifier on: Inception-v3 alone.
         if request.dataset == DatasetName::ImageFolder {
-            return Err(Failure::BadInput(
-                "image_folder: sample-quality scores are not available for image folders yet \
-                 (the harness's classifier needs a labelled set)"
-                    .into(),
-            ));
+            if inception.is_none() {
+                let why = format!("image_folder: {FOLDER_QUALITY_NEEDS_INCEPTION}");
+                return Err(Failure::BadInput(why));
+            }
+        } else {
+            scorers.push(load_or_train(&request, &root, device)?);
         }
-        let mut scorers = vec![load_or_train(&request, &root, device)?];
-        if let Some(weights) = inception.or(spec.eval.inception_weights.as_deref()) {
+        if let Some(weights) = inception {
             scorers.push(load_inception(weights, &request, &root, device)?);
         }
         let test = data::load(&request, Split::Test)?;
-        let held_out = &test.pixels[..count.min(test.len()) * test.image_len()];
+        let yardstick = count.min(test.len());
+        let held_out = &test.pixels[..yardstick * test.image_len()];
+        // A folder with too few images held out (IS needs one per split) has no yardstick.
+        let too_few = crate::spec::validate::too_few_quality_samples(yardstick);
+        if let Some(why) = &too_few {
+            eprintln!("held-out yardstick not scored: {why} (held-out images)");
+        }
         let held_out = scorers
             .iter()
-            .map(|scorer| score(scorer, spec, held_out, device))
+            .map(|scorer| {
+                let scored = too_few
+                    .is_none()
+                    .then(|| score(scorer, spec, held_out, device));
+                scored.transpose()
+            })
             .collect::<Result<_, _>>()?;
         Ok(Self {
             scorers,
@@ -161,10 +178,9 @@ pub fn quality_rows(report: &QualityReport) -> Vec<EvalRow> {
     let mut rows = Vec::new();
     for scores in &report.networks {
         let net = &scores.network;
-        for (split, s) in [
-            (report.samples_split.as_str(), &scores.samples),
-            (YARDSTICK_SPLIT, &scores.held_out),
-        ] {
+        let yardstick = scores.held_out.as_ref().map(|s| (YARDSTICK_SPLIT, s));
+        let samples = (report.samples_split.as_str(), &scores.samples);
+        for (split, s) in std::iter::once(samples).chain(yardstick) {
             // The count first: merge_eval tells evaluations of other counts apart by it.
             rows.push(row(split, "quality_images".into(), s.images as f64));
             rows.push(row(split, format!("fid ({net})"), s.fid));
@@ -258,10 +274,8 @@ pub fn quality_table(r: &QualityReport) -> String {
             Some(a) => format!("{} (test accuracy {:.2}%)", scores.network, 100.0 * a),
             None => scores.network.clone(),
         };
-        for (what, s) in [
-            ("samples", &scores.samples),
-            ("held-out test", &scores.held_out),
-        ] {
+        let yardstick = scores.held_out.as_ref().map(|s| ("held-out test", s));
+        for (what, s) in std::iter::once(("samples", &scores.samples)).chain(yardstick) {
             out += &format!(
                 "| {net} | {what} | {} | {:.3} | {:.3} ± {:.3} | {:.5} ± {:.5} |\n",
                 s.images, s.fid, s.is_mean, s.is_std, s.kid_mean, s.kid_std

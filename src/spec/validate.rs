@@ -95,15 +95,20 @@ fn check_image_folder(e: &Experiment, bad: &mut Bad) {
         let why = "the test NLL needs held-out images: set data.held_out (e.g. 0.05)";
         bad("eval.nll_at_end", why.into());
     }
-    let why = "sample-quality scores are not available for image_folder yet (the harness's \
-               classifier needs a labelled set)";
-    if e.eval.quality_at_end {
-        bad("eval.quality_at_end", why.into());
-    }
-    if e.eval.quality_every > 0 {
-        bad("eval.quality_every", why.into());
+    if e.eval.inception_weights.is_none() {
+        if e.eval.quality_at_end {
+            bad("eval.quality_at_end", FOLDER_QUALITY_NEEDS_INCEPTION.into());
+        }
+        if e.eval.quality_every > 0 {
+            bad("eval.quality_every", FOLDER_QUALITY_NEEDS_INCEPTION.into());
+        }
     }
 }
+
+/// Why an image folder's samples cannot be scored without Inception-v3.
+pub const FOLDER_QUALITY_NEEDS_INCEPTION: &str = "an image folder is scored through Inception-v3 \
+    only: set eval.inception_weights to pytorch-fid's weights (FID and KID need no labels; the \
+    harness's classifier, and the IS it gives, need a labelled set)";
 
 /// The largest side an image folder is scaled to (the paper's largest is 256).
 pub const MAX_IMAGE_SIZE: usize = 4096;

@@ -80,6 +80,88 @@ fn pool3_features_and_logits_match_pytorch_fid() {
         assert!(gap < 1e-3, "{set}: logits differ by {gap} (relative)");
     }
     check_scorer(&dir.path().join("weights.pth"), dir.path(), &device);
+    // Which scorers a folder gets is the same on every backend; its 2048-wide FID matrices
+    // cost half a minute, so the LibTorch half (scripts/test.sh) leaves it out.
+    if crate::common::device_name() == "cpu" {
+        check_image_folder_run(&dir.path().join("weights.pth"), dir.path());
+    }
+}
+
+/// An image folder (no labels) trained with `eval.inception_weights`: its end-of-run scores
+/// are Inception-v3's FID, IS and KID of the samples and of the held-out images, and no
+/// classifier is trained; without the weights, validation refuses the quality keys.
+fn check_image_folder_run(weights: &Path, dir: &Path) {
+    let images = dir.join("images");
+    // 10 to train on, 10 held out (one per IS split), 10 samples: Inception is slow on a CPU.
+    crate::streaming::assorted_folder(&images, 20);
+    let data = format!(
+        "data: {{dataset: image_folder, dir: {}, image_size: 8, channels: 3, held_out: 0.5}}",
+        images.display()
+    );
+    let eval = "eval: {quality_at_end: true, quality_samples: 10}\n";
+    let yaml = crate::common::tiny_yaml().replace("data: {dataset: digits}", &data) + eval;
+    let spec = dir.join("folder.yaml");
+    fs::write(&spec, &yaml).unwrap();
+    let refused = crate::common::bin()
+        .arg("validate")
+        .arg(&spec)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("eval.quality_at_end") && stderr.contains("set eval.inception_weights"),
+        "{stderr}"
+    );
+
+    let with_weights = format!("inception_weights: {}, ", weights.display());
+    fs::write(
+        &spec,
+        yaml.replace("eval: {", &format!("eval: {{{with_weights}")),
+    )
+    .unwrap();
+    let output = crate::common::bin()
+        .arg("run")
+        .arg(&spec)
+        .arg("--out")
+        .arg(dir.join("results"))
+        .env("DDPM_EXP_CACHE", dir.join("folder-cache"))
+        .output()
+        .unwrap();
+    crate::common::assert_success(&output);
+    let run = crate::common::last_line(&output);
+    let rows = ddpm_exp::record::eval_table::read_eval(&run.join("eval.parquet")).unwrap();
+    let score = |split: &str, name: &str| {
+        rows.iter()
+            .find(|r| r.split == split && r.name == name)
+            .map(|r| r.value)
+    };
+    for split in [
+        "samples vs train",
+        ddpm_exp::record::eval_table::YARDSTICK_SPLIT,
+    ] {
+        for name in [
+            "fid (inception-v3)",
+            "is (inception-v3)",
+            "kid (inception-v3)",
+        ] {
+            let value = score(split, name).unwrap_or_else(|| panic!("no {split} {name}: {rows:?}"));
+            assert!(value.is_finite(), "{split} {name} = {value}");
+        }
+    }
+    assert!(
+        rows.iter().all(|r| !r.name.contains("classifier")),
+        "{rows:?}"
+    );
+    let cache: Vec<_> = fs::read_dir(dir.join("folder-cache"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(
+        cache.len(),
+        1,
+        "only Inception's reference is cached: {cache:?}"
+    );
 }
 
 /// The Inception scorer on a small MNIST-format folder: reference statistics made once and
