@@ -30,6 +30,23 @@ fn trace(schedule: &DiffusionSchedule, f: impl Fn(usize) -> f64) -> Vec<(f64, f6
         .collect()
 }
 
+/// Two points that widen a flat panel (a uniform weight is 1 at every t) to a unit of its
+/// axis around its value, so the ticks read 0.3 … 3 instead of a column of 1s.
+fn min_span(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let (lo, hi) = points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p.1), hi.max(p.1))
+        });
+    let Some(&(x, _)) = points.first() else {
+        return Vec::new();
+    };
+    match hi - lo < 1e-6 {
+        true => vec![(x, lo - 0.5), (x, hi + 0.5)],
+        false => Vec::new(),
+    }
+}
+
 fn panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     (title, y_label): (&str, &str),
@@ -37,9 +54,17 @@ fn panel<DB: DrawingBackend>(
     format_y: &dyn Fn(&f64) -> String,
 ) -> Result<(), ReportError> {
     let area = area.titled(title, text(16)).map_err(plot_err)?;
-    let points = lines.iter().flat_map(|l| l.points.iter().copied());
-    let mut chart = chart_over(&area, points, ("t", y_label), format_y)
-        .map_err(|e| ReportError::Figure(format!("{title}: {e}")))?;
+    let points: Vec<(f64, f64)> = lines
+        .iter()
+        .flat_map(|l| l.points.iter().copied())
+        .collect();
+    let mut chart = chart_over(
+        &area,
+        points.iter().copied().chain(min_span(&points)),
+        ("t", y_label),
+        format_y,
+    )
+    .map_err(|e| ReportError::Figure(format!("{title}: {e}")))?;
     for line in lines {
         labelled_line(
             &mut chart,
