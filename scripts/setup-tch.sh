@@ -3,7 +3,7 @@
 # ddpm-exp with the LibTorch backend (`--features tch`) against it. Extra arguments go to
 # `cargo build` (e.g. `--bin ddpm-exp`); `scripts/setup-tch.sh test` runs the test suite
 # with the feature instead, and `scripts/setup-tch.sh reference` only installs the tests'
-# Python reference (torch, torchvision, pytorch-fid) without building anything.
+# Python reference (torch, torchvision, pytorch-fid, tensorboard) without building anything.
 #
 # Why PyPI's torch: tch would otherwise download libtorch from pytorch.org at build time,
 # which a machine that reaches only the package registries cannot do. Why exactly 2.11.0:
@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 TORCH_VERSION=2.11.0
 TORCHVISION_VERSION=0.26.0 # the release built against torch 2.11.0
 PYTORCH_FID_VERSION=0.3.0
+TENSORBOARD_VERSION=2.21.0
 VENV=.venv-tch
 
 installed() {
@@ -42,6 +43,11 @@ if [ "${1:-}" = test ] || [ "${1:-}" = reference ]; then
         echo "setup-tch: installing pytorch-fid==$PYTORCH_FID_VERSION, torchvision==$TORCHVISION_VERSION (test reference)" >&2
         "$VENV/bin/pip" install --quiet --disable-pip-version-check \
             "torchvision==$TORCHVISION_VERSION" "pytorch-fid==$PYTORCH_FID_VERSION"
+    fi
+    # tests/it/tensorboard.rs reads the event files back with TensorBoard's own reader.
+    if ! "$VENV/bin/python" -c 'import tensorboard' 2>/dev/null; then
+        echo "setup-tch: installing tensorboard==$TENSORBOARD_VERSION (test reference)" >&2
+        "$VENV/bin/pip" install --quiet --disable-pip-version-check "tensorboard==$TENSORBOARD_VERSION"
     fi
     [ "$mode" = reference ] && exit 0
     exec cargo test --release --features tch "$@"

@@ -132,8 +132,11 @@ pub struct RunArgs {
     /// Folder under which the run folder is made.
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
+    /// Write no TensorBoard event files (same as --set tracking.tensorboard=false).
+    #[arg(long)]
+    pub no_tensorboard: bool,
     /// Continue the run in this folder from its newest checkpoint.
-    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["spec", "set", "seed", "device", "profile"])]
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["spec", "set", "seed", "device", "profile", "no_tensorboard"])]
     pub resume: Option<PathBuf>,
 }
 
@@ -163,6 +166,9 @@ pub struct AblateArgs {
     pub device: Option<String>,
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Write no TensorBoard event files in any cell (--set tracking.tensorboard=false).
+    #[arg(long)]
+    pub no_tensorboard: bool,
     /// A grid's plan (OUT/grids/ID/plan.json, written by --slurm), for --task, --status or
     /// --summary.
     #[arg(long, conflicts_with_all = ["specs", "slurm"])]

@@ -8,7 +8,8 @@
 //!    command's `Failure` carries that to the exit code.
 //! 1. `model` (the UNet), `diffusion` (math only, knows no files), `device`, `optim` (the
 //!    flat clip + Adam + EMA update), `libtorch` (LibTorch's own kernels; the `tch` feature).
-//! 2. `record` (everything on disk; `record::RunFolder` owns a run folder's layout), `data`.
+//! 2. `record` (everything on disk; `record::RunFolder` owns a run folder's layout), `data`,
+//!    `tracking` (TensorBoard event files).
 //! 3. `quality`: FID, IS, KID and their feature networks.
 //! 4. `spec`: YAML → a resolved, checked `Experiment`.
 //! 5. `run`: one training step, the loop around it, a run's start and resume, its evaluations.
@@ -34,3 +35,4 @@ pub mod report;
 pub mod rng;
 pub mod run;
 pub mod spec;
+pub mod tracking;

@@ -21,6 +21,8 @@ pub struct Progress {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Unit {
     Steps,
+    /// Work counted in images (feature passes, decoding): "images" and images/s.
+    Images,
     Bytes,
 }
 
@@ -28,6 +30,11 @@ impl Progress {
     /// Progress over steps `first_step..total` of the work named `label`.
     pub fn new(label: &str, first_step: u64, total: u64) -> Self {
         Self::counting(label, first_step, total, Unit::Steps)
+    }
+
+    /// Progress over `total` images: images done, images/s.
+    pub fn images(label: &str, total: u64) -> Self {
+        Self::counting(label, 0, total, Unit::Images)
     }
 
     /// Progress of a download of `total` bytes: bytes done, total, rate and ETA.
@@ -38,6 +45,7 @@ impl Progress {
     fn counting(label: &str, first_step: u64, total: u64, unit: Unit) -> Self {
         let template = match unit {
             Unit::Steps => "{prefix} [{bar:30}] {pos}/{len} {msg} {per_sec} ETA {eta}",
+            Unit::Images => "{prefix} [{bar:30}] {pos}/{len} images {per_sec} ETA {eta}",
             Unit::Bytes => "{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
         };
         let bar = std::io::stderr().is_terminal().then(|| {
@@ -82,19 +90,24 @@ impl Progress {
                 f64::NAN
             };
             let eta = format_seconds(eta);
-            match self.unit {
-                Unit::Steps => eprintln!(
-                    "{}: step {step}/{} {message} {rate:.2} steps/s ETA {eta}",
-                    self.label, self.total,
-                ),
-                Unit::Bytes => eprintln!(
-                    "{}: {}/{} {}/s ETA {eta}",
-                    self.label,
-                    HumanBytes(step),
-                    HumanBytes(self.total),
-                    HumanBytes(rate as u64),
-                ),
+            eprintln!("{}", self.line(step, message, rate, &eta));
+        }
+    }
+
+    /// One plain progress line, in the unit of the work.
+    fn line(&self, step: u64, message: &str, rate: f64, eta: &str) -> String {
+        let (label, total) = (&self.label, self.total);
+        match self.unit {
+            Unit::Steps => {
+                format!("{label}: step {step}/{total} {message} {rate:.2} steps/s ETA {eta}")
             }
+            Unit::Images => format!("{label}: {step}/{total} images {rate:.2} images/s ETA {eta}"),
+            Unit::Bytes => format!(
+                "{label}: {}/{} {}/s ETA {eta}",
+                HumanBytes(step),
+                HumanBytes(total),
+                HumanBytes(rate as u64),
+            ),
         }
     }
 
@@ -121,4 +134,25 @@ fn format_seconds(s: f64) -> String {
     }
     let s = s.round() as u64;
     format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_feature_pass_counts_images_not_steps() {
+        let images = Progress::images("inception-v3: features", 128);
+        let line = images.line(128, "", 25311.03, "0:00:00");
+        assert_eq!(
+            line,
+            "inception-v3: features: 128/128 images 25311.03 images/s ETA 0:00:00"
+        );
+        let steps = Progress::new("tiny", 0, 12);
+        assert!(
+            steps
+                .line(6, "loss 0.5", 2.0, "?")
+                .contains("step 6/12 loss 0.5 2.00 steps/s")
+        );
+    }
 }

@@ -20,7 +20,7 @@ pub fn extract(
     let batch = net.batch_size();
     let (mut features, mut probs) = (Vec::new(), Vec::new());
     let mut dim = 0;
-    let mut progress = Progress::new(label, 0, count as u64);
+    let mut progress = Progress::images(label, count as u64);
     for start in (0..count).step_by(batch) {
         let end = (start + batch).min(count);
         let x = Tensor::from_data(
@@ -34,7 +34,7 @@ pub fn extract(
         dim = f.dims()[1];
         features.extend(to_f64(f));
         probs.extend(to_f64(p));
-        progress.update(end as u64, "images");
+        progress.update(end as u64, "");
     }
     progress.finish();
     (Features::new(dim.max(1), features), probs)

@@ -8,6 +8,7 @@ pub mod data_throughput;
 pub mod eval_nll;
 pub mod eval_quality;
 pub mod export_target;
+pub mod live_view;
 pub mod noise_ahead;
 pub mod sample_export;
 pub mod sampling;

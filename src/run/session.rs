@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::data_check::{check_data, digest_data};
 use super::eval_nll::record_nll;
 use super::eval_quality::{QualityEval, one_line_summary};
+use super::live_view::{open_tracker, show_nll, show_quality, show_samples};
 use super::sampling::draw_samples;
 use super::train_step::{Networks, TrainStep};
 use super::trainer::{Outcome, TrainState, Trainer};
@@ -16,6 +17,7 @@ use crate::record::grid::write_grid;
 use crate::record::meta::{DataDigest, Meta, Status, git_state, now};
 use crate::record::{RecordError, RunFolder};
 use crate::spec::{Experiment, load_resolved};
+use crate::tracking::RunTracker;
 
 /// How a run ended, for the caller's exit code and summary.
 pub struct RunReport {
@@ -110,15 +112,22 @@ pub fn resume_run(run_dir: &Path) -> Result<RunReport, Failure> {
             return Err(e.into());
         }
     };
-    if state.step > 0 && state.seconds_before == 0.0 {
-        // A checkpoint older than its recorded seconds: the last meta.json has the best count.
-        state.seconds_before = meta.train_seconds;
-    }
+    state.seconds_before = seconds_before(&folder, &meta, state.step);
     meta.resumed_at_steps.push(state.step);
     meta.status = Status::Running;
     meta.ended_at = None;
     meta.error = None;
     continue_run(&spec, &folder, meta, state, &train_set, &device)
+}
+
+/// Training seconds up to checkpoint `step`: as written beside the checkpoints (a kill after
+/// them leaves meta.json's count behind), else as meta.json has them (runs from before).
+fn seconds_before(folder: &RunFolder, meta: &Meta, step: u64) -> f64 {
+    match folder.read_train_seconds() {
+        Some((at, seconds)) if at <= step && step > 0 => seconds,
+        _ if step > 0 => meta.train_seconds,
+        _ => 0.0,
+    }
 }
 
 /// The training state at the run's newest checkpoint (fresh if it has none), with the metric
@@ -159,7 +168,7 @@ fn restore(
         metrics,
         last_loss: loaded.state.last_loss,
         seconds: 0.0,
-        seconds_before: loaded.state.train_seconds.unwrap_or(0.0),
+        seconds_before: 0.0,
     })
 }
 
@@ -175,7 +184,11 @@ fn continue_run(
 ) -> Result<RunReport, Failure> {
     folder.write_meta(&meta)?;
     // Once the folder holds a run, whatever goes wrong is a failure of the run (exit 1).
-    let result = train_and_finish(spec, folder, &mut state, train_set, device)
+    let result = open_tracker(spec, folder, &meta)
+        .and_then(|tracker| {
+            let tracker = tracker.as_ref();
+            train_and_finish(spec, folder, &mut state, train_set, (device, tracker))
+        })
         .map_err(Failure::while_running);
     record_end(&mut meta, &state, &result);
     folder.write_meta(&meta)?;
@@ -191,7 +204,7 @@ fn train_and_finish(
     folder: &RunFolder,
     state: &mut TrainState,
     train_set: &Images,
-    device: &burn::prelude::Device,
+    (device, tracker): (&burn::prelude::Device, Option<&RunTracker>),
 ) -> Result<Outcome, Failure> {
     let wants_quality = spec.eval.quality_every > 0 || spec.eval.quality_at_end;
     let quality = if wants_quality {
@@ -205,6 +218,7 @@ fn train_and_finish(
         step: TrainStep::new(spec, &schedule, device),
         folder,
         quality: quality.as_ref(),
+        tracker,
     };
     // A panic (a backend out of memory, a bug) still ends with a true meta.json: failed.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -215,7 +229,7 @@ fn train_and_finish(
         Err(Failure::Failed(message))
     })?;
     if outcome == Outcome::Completed {
-        finish(spec, folder, state, quality.as_ref(), device)?;
+        finish(spec, folder, state, quality.as_ref(), (device, tracker))?;
     }
     Ok(outcome)
 }
@@ -227,7 +241,7 @@ fn finish(
     folder: &RunFolder,
     state: &TrainState,
     quality: Option<&QualityEval>,
-    device: &burn::prelude::Device,
+    (device, tracker): (&burn::prelude::Device, Option<&RunTracker>),
 ) -> Result<(), Failure> {
     let schedule = spec.schedule();
     let ema = state.nets.ema();
@@ -240,6 +254,7 @@ fn finish(
         channels,
         side,
     )?;
+    show_samples(tracker, folder, state.step)?;
     // The last step's in-training score stands for the end's when it sampled the same way.
     let every = spec.eval.quality_every;
     let scored_last_step =
@@ -250,6 +265,7 @@ fn finish(
     {
         let report = quality.record(&ema, (spec, spec), folder, state.step)?;
         eprintln!("{}", one_line_summary(&spec.name, &report));
+        show_quality(tracker, &report)?;
     }
     if spec.eval.nll_at_end {
         let nll = record_nll(&ema, spec, folder, state.step, device)?;
@@ -257,6 +273,7 @@ fn finish(
             "{}: test NLL {:.4} bits/dim on {} images",
             spec.name, nll.total_bits_per_dim, nll.images
         );
+        show_nll(tracker, &nll)?;
     }
     Ok(())
 }

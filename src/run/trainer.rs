@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use super::eval_quality::{QualityEval, one_line_summary};
+use super::live_view::show_quality;
 use super::train_step::{Networks, StepResult, TrainStep};
 use crate::data::Images;
 use crate::error::Failure;
@@ -14,6 +15,7 @@ use crate::record::best_fid::best_fids;
 use crate::record::run_folder::checkpoint::{CheckpointState, Weights};
 use crate::record::{MetricRow, RecordError, RunFolder};
 use crate::spec::Experiment;
+use crate::tracking::RunTracker;
 
 /// Everything that changes as training goes on.
 pub struct TrainState {
@@ -62,6 +64,8 @@ pub struct Trainer<'a> {
     pub folder: &'a RunFolder,
     /// FID / IS / KID every `eval.quality_every` steps, when the spec asks for it.
     pub quality: Option<&'a QualityEval>,
+    /// TensorBoard's event file, unless the spec turns it off.
+    pub tracker: Option<&'a RunTracker>,
 }
 
 impl Trainer<'_> {
@@ -81,7 +85,6 @@ impl Trainer<'_> {
                 .into(),
             last_loss: state.last_loss,
             timestep_history: state.nets.timesteps.history().cloned(),
-            train_seconds: Some(state.seconds_before + state.seconds),
         };
         let ema = state.nets.ema();
         let weights = Weights {
@@ -93,6 +96,9 @@ impl Trainer<'_> {
         let keep = self.spec().train.keep_checkpoints;
         self.folder
             .save_checkpoint(weights, &ckpt, keep, &self.best_fid_steps()?)?;
+        // Beside the checkpoint, not in it: its bytes must not depend on the clock.
+        let seconds = state.seconds_before + state.seconds;
+        self.folder.write_train_seconds(state.step, seconds)?;
         Ok(())
     }
 
@@ -142,6 +148,8 @@ impl Trainer<'_> {
                 .run(&mut state.nets, x0, state.step, logging, &mut |_| {});
             if result.diverged() {
                 record_divergence(state, &result);
+                let rows = state.metrics.len();
+                self.show_rows(done, &state.metrics[rows - 2..])?;
                 state.seconds = started.elapsed().as_secs_f64();
                 progress.finish();
                 self.folder.write_metrics(&state.metrics)?;
@@ -193,6 +201,7 @@ impl Trainer<'_> {
         let done = state.step;
         state.last_loss = Some(result.loss);
         if logging {
+            let first = state.metrics.len();
             let rows = &mut state.metrics;
             rows.push(MetricRow::train(done, "loss", result.loss));
             rows.extend(result.lr.map(|lr| MetricRow::train(done, "lr", lr)));
@@ -204,6 +213,7 @@ impl Trainer<'_> {
             for (name, value) in result.logged {
                 rows.push(MetricRow::train(done, &name, value));
             }
+            self.show_rows(done, &state.metrics[first..])?;
         }
         let every = self.spec().eval.quality_every;
         if let Some(quality) = self.quality
@@ -214,8 +224,19 @@ impl Trainer<'_> {
             let specs = (self.spec(), &sampling);
             let report = quality.record(&state.nets.ema(), specs, self.folder, done)?;
             eprintln!("{}", one_line_summary(&self.spec().name, &report));
+            show_quality(self.tracker, &report)?;
         }
         Ok(())
+    }
+
+    /// One log line's rows, to TensorBoard at once.
+    fn show_rows(&self, step: u64, rows: &[MetricRow]) -> Result<(), Failure> {
+        let Some(tracker) = self.tracker else {
+            return Ok(());
+        };
+        let scalars: Vec<(String, f64)> = rows.iter().map(|r| (r.name.clone(), r.value)).collect();
+        tracker.train_rows(step, &scalars)?;
+        Ok(tracker.flush()?)
     }
 }
 

@@ -35,3 +35,15 @@ impl Overrides {
         lines
     }
 }
+
+/// The `--set` that `--no-tensorboard` stands for.
+pub const NO_TENSORBOARD: &str = "tracking.tensorboard=false";
+
+/// `--set` values, with `--no-tensorboard`'s last.
+pub fn with_tracking(set: &[String], no_tensorboard: bool) -> Vec<String> {
+    let mut set = set.to_vec();
+    if no_tensorboard {
+        set.push(NO_TENSORBOARD.into());
+    }
+    set
+}

@@ -35,6 +35,30 @@ pub struct Experiment {
     pub train: TrainSpec,
     pub sample: SampleSpec,
     pub eval: EvalSpec,
+    /// Live views of the run (TensorBoard event files); left out of `spec.yaml` at its
+    /// defaults, so that older runs' specs still match.
+    #[serde(skip_serializing_if = "TrackingSpec::is_default")]
+    pub tracking: TrackingSpec,
+}
+
+/// `tracking: {tensorboard: false}` writes no event files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrackingSpec {
+    /// TensorBoard event files in the run folder, written as training goes (on by default).
+    pub tensorboard: bool,
+}
+
+impl Default for TrackingSpec {
+    fn default() -> Self {
+        Self { tensorboard: true }
+    }
+}
+
+impl TrackingSpec {
+    fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
 }
 
 impl Default for Experiment {
@@ -50,6 +74,7 @@ impl Default for Experiment {
             train: TrainSpec::default(),
             sample: SampleSpec::default(),
             eval: EvalSpec::default(),
+            tracking: TrackingSpec::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! again) and Ctrl-C (SIGINT). Each must end exactly where the uninterrupted run ends: the same
 //! metric rows, the same checkpoint bytes, the same samples.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -16,6 +17,8 @@ use ddpm_exp::record::RunFolder;
 use ddpm_exp::record::meta::Status;
 use ddpm_exp::record::metrics::read_metrics;
 use ddpm_exp::spec::load_resolved;
+use ddpm_exp::tracking::proto::event;
+use ddpm_exp::tracking::tracker::{event_files, read_events};
 use rand::{RngExt, SeedableRng};
 
 /// The tiny spec, long enough to be hit mid-way: every step logged, a checkpoint every 5.
@@ -152,7 +155,31 @@ fn assert_same_result(whole: &Path, other: &Path) {
 
 #[test]
 fn sigkill_at_random_moments_then_resume_ends_like_the_uninterrupted_run() {
-    kill_and_resume_like_the_uninterrupted_run(&[]);
+    let (dir, _) = kill_and_resume_like_the_uninterrupted_run(&[]);
+    // TensorBoard sees every step once over the event files of all the sessions.
+    let killed = wait_for_run(&dir.path().join("killed"));
+    assert!(
+        event_files(&killed).len() >= 4,
+        "one event file per session"
+    );
+    let mut newest: BTreeMap<String, i64> = BTreeMap::new();
+    for event in read_events(&killed).unwrap() {
+        let Some(event::What::Summary(summary)) = event.what else {
+            continue;
+        };
+        for value in summary.value {
+            let before = newest.insert(value.tag.clone(), event.step);
+            assert!(
+                before.is_none_or(|b| b < event.step),
+                "{} at step {} after step {before:?}",
+                value.tag,
+                event.step
+            );
+        }
+    }
+    if let Some(view) = crate::tensorboard::tensorboard_view(&killed) {
+        crate::tensorboard::assert_scalars_match_metrics(&view, &killed);
+    }
 }
 
 #[test]

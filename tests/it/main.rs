@@ -38,5 +38,6 @@ mod spec_loading;
 mod streaming;
 mod sweep_report;
 mod sweeps;
+mod tensorboard;
 mod timestep_sampling;
 mod weighting_math;

@@ -37,10 +37,6 @@ pub struct CheckpointState {
     /// written before it existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestep_history: Option<LossHistory>,
-    /// Seconds in the training loop up to this checkpoint, over every session: a run killed
-    /// before it could write `meta.json` keeps its time (absent in older checkpoints).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub train_seconds: Option<f64>,
 }
 
 fn folder_name(step: u64) -> String {
@@ -197,7 +193,6 @@ mod tests {
                 rng: String::new(),
                 last_loss: None,
                 timestep_history: None,
-                train_seconds: None,
             };
             let weights = Weights {
                 model: &model,

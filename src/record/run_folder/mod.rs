@@ -5,6 +5,7 @@
 
 pub mod adam_state;
 pub mod checkpoint;
+mod train_clock;
 
 use std::path::{Path, PathBuf};
 
