@@ -95,7 +95,10 @@ fn grid_overrides(args: &AblateArgs) -> Overrides {
     };
     Overrides {
         device,
-        ..Overrides::with_set(ddpm_exp::spec::overrides::with_tracking(&args.set, args.no_tensorboard))
+        ..Overrides::with_set(ddpm_exp::spec::overrides::with_tracking(
+            &args.set,
+            args.no_tensorboard,
+        ))
     }
 }
 

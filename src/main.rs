@@ -87,7 +87,10 @@ fn run(args: RunArgs) -> Result<Ended, Failure> {
             let overrides = Overrides {
                 seed: args.seed,
                 device: args.device,
-                ..Overrides::with_set(ddpm_exp::spec::overrides::with_tracking(&args.set, args.no_tensorboard))
+                ..Overrides::with_set(ddpm_exp::spec::overrides::with_tracking(
+                    &args.set,
+                    args.no_tensorboard,
+                ))
             };
             let resolved = ddpm_exp::spec::load(&spec_path, args.profile.as_deref(), &overrides)?;
             start_run(&resolved.experiment, &spec_path, &args.out)?

@@ -19,6 +19,7 @@ use crate::record::meta::Status;
 use crate::record::{RecordError, RunFolder};
 use crate::spec::sweep::Sweep;
 use crate::spec::{Experiment, Overrides, load_resolved};
+use crate::tracking::hparams::{Session, write_hparams};
 pub use grid::GridRequest;
 
 /// Trains one cell: a new run under a results folder, or the continuation of an unfinished one.
@@ -249,7 +250,29 @@ fn write_summary(
     );
     let summary_path = out.join("summary.md");
     write_file(&summary_path, text.as_bytes())?;
+    // TensorBoard's HParams table is a view: a failure to write it leaves the grid whole.
+    if let Err(e) = write_hparams(out, &sessions(rows)) {
+        eprintln!("warning: TensorBoard's HParams data not written: {e}");
+    }
     Ok((table, summary_path))
+}
+
+/// The runs of `rows` as HParams sessions: each seed of a cell in its cell's group, with the
+/// swept keys, the seed and the cell's name as its hyperparameters.
+fn sessions(rows: &[summary::SummaryRow]) -> Vec<Session> {
+    rows.iter()
+        .filter_map(|r| {
+            let mut hparams = r.swept.clone();
+            hparams.push(("seed".into(), r.seed.to_string()));
+            hparams.push(("cell".into(), r.cell.clone()));
+            Some(Session {
+                run_dir: r.run_dir.clone()?,
+                group: r.cell.clone(),
+                hparams,
+                ok: r.status == "ok",
+            })
+        })
+        .collect()
 }
 
 /// Writes `bytes` to `path` atomically; a failure names the file.

@@ -106,6 +106,23 @@ pub fn read_grid(
     Ok(images)
 }
 
+/// The grid [`write_grid`] writes, as PNG bytes, with its (width, height).
+pub fn grid_png(
+    pixels: &[f32],
+    count: usize,
+    channels: usize,
+    side: usize,
+) -> Result<(Vec<u8>, (u32, u32)), image::ImageError> {
+    let (columns, zoom) = grid_geometry(count, side);
+    let img = render_grid(pixels, count, channels, side, columns, zoom);
+    let mut bytes = Vec::new();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )?;
+    Ok((bytes, img.dimensions()))
+}
+
 /// Writes the grid to `path` atomically.
 pub fn write_grid(
     path: &Path,
@@ -114,14 +131,8 @@ pub fn write_grid(
     channels: usize,
     side: usize,
 ) -> Result<(), RecordError> {
-    let (columns, zoom) = grid_geometry(count, side);
-    let img = render_grid(pixels, count, channels, side, columns, zoom);
-    let mut bytes = Vec::new();
-    img.write_to(
-        &mut std::io::Cursor::new(&mut bytes),
-        image::ImageFormat::Png,
-    )
-    .map_err(|e| RecordError::unwritable(path, format!("cannot encode PNG: {e}")))?;
+    let (bytes, _) = grid_png(pixels, count, channels, side)
+        .map_err(|e| RecordError::unwritable(path, format!("cannot encode PNG: {e}")))?;
     write_atomic(path, &bytes)
         .map_err(|e| RecordError::unwritable(path, format!("cannot write: {e}")))
 }

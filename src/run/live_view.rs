@@ -1,11 +1,18 @@
 //! What a run shows TensorBoard while it trains (see crate::tracking): the resolved spec and
-//! metadata as text when it starts, the evaluations as they come, and the sample grid.
+//! metadata as text when it starts, the evaluations as they come, a small sample grid at each
+//! checkpoint, and the run's sample grid at the end.
+
+use burn::prelude::Device;
 
 use super::eval_nll::NllReport;
 use super::eval_quality::{QualityReport, quality_rows};
+use super::sampling::draw_samples_from;
 use crate::error::Failure;
-use crate::record::RunFolder;
+use crate::model::UNet;
+use crate::record::grid::grid_png;
 use crate::record::meta::Meta;
+use crate::record::{RecordError, RunFolder};
+use crate::rng::{Stream, stream_at};
 use crate::spec::Experiment;
 use crate::tracking::RunTracker;
 
@@ -63,9 +70,35 @@ pub fn show_samples(
         return Ok(());
     };
     let path = folder.samples_path();
-    let png = std::fs::read(&path).map_err(|e| crate::record::RecordError::unreadable(&path, e))?;
-    let size = image::image_dimensions(&path)
-        .map_err(|e| crate::record::RecordError::unreadable(&path, e))?;
+    let png = std::fs::read(&path).map_err(|e| RecordError::unreadable(&path, e))?;
+    let size = image::image_dimensions(&path).map_err(|e| RecordError::unreadable(&path, e))?;
     tracker.image("samples", step, png, size)?;
+    Ok(tracker.flush()?)
+}
+
+/// Images in the grid drawn at each checkpoint.
+const CHECKPOINT_SAMPLES: usize = 16;
+
+/// A small grid of the EMA weights at checkpoint `step`, drawn as the in-training evaluations
+/// sample, from the sampling stream's block at `step`: training draws from none of it.
+pub fn show_checkpoint_samples(
+    tracker: Option<&RunTracker>,
+    spec: &Experiment,
+    ema: &UNet,
+    step: u64,
+    device: &Device,
+) -> Result<(), Failure> {
+    let Some(tracker) = tracker else {
+        return Ok(());
+    };
+    let sampling = spec.in_training_sampling();
+    let mut rng = stream_at(spec.seed, Stream::Sampling, step);
+    let (schedule, count) = (sampling.schedule(), CHECKPOINT_SAMPLES);
+    let label = "checkpoint samples";
+    let pixels = draw_samples_from(ema, &sampling, &schedule, count, device, &mut rng, label);
+    let (channels, side) = spec.data.image_shape();
+    let (png, size) = grid_png(&pixels, count, channels, side)
+        .map_err(|e| Failure::Failed(format!("checkpoint samples: cannot encode PNG: {e}")))?;
+    tracker.image("checkpoint_samples", step, png, size)?;
     Ok(tracker.flush()?)
 }

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use super::eval_quality::{QualityEval, one_line_summary};
-use super::live_view::show_quality;
+use super::live_view::{show_checkpoint_samples, show_quality};
 use super::train_step::{Networks, StepResult, TrainStep};
 use crate::data::Images;
 use crate::error::Failure;
@@ -99,7 +99,12 @@ impl Trainer<'_> {
         // Beside the checkpoint, not in it: its bytes must not depend on the clock.
         let seconds = state.seconds_before + state.seconds;
         self.folder.write_train_seconds(state.step, seconds)?;
-        Ok(())
+        // Not on the way out after Ctrl-C: stopping should not wait for sampling.
+        if interrupt::requested() {
+            return Ok(());
+        }
+        let device = &self.step.device;
+        show_checkpoint_samples(self.tracker, self.spec(), &ema, state.step, device)
     }
 
     /// The checkpoints that gave each network's lowest FID so far: kept however old, since

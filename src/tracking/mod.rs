@@ -5,6 +5,7 @@
 //! prost); see the README for why no TensorBoard crate is used.
 
 pub mod event_file;
+pub mod hparams;
 pub mod proto;
 pub mod tracker;
 

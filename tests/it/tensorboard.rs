@@ -1,7 +1,8 @@
 //! TensorBoard event files, read back by TensorBoard's own EventAccumulator
 //! (scripts/tensorboard_read.py, in .venv-tch): each scalar tag holds exactly the steps and
-//! values of metrics.parquet, the sample grid decodes as a PNG of its size, the resolved spec
-//! is a text tag; turned off, no event file is written.
+//! values of metrics.parquet, the sample grids decode as PNGs of their size, the resolved spec
+//! is a text tag; a grid's HParams data lists every cell; `tensorboard --logdir` itself serves
+//! a run's scalar tags over HTTP on 127.0.0.1; turned off, no event file is written.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -90,6 +91,19 @@ fn tensorboard_reads_the_runs_metrics_samples_and_spec() {
     let decoded = image::load_from_memory(&png).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (w, h));
 
+    // A 16-image grid at each checkpoint (the tiny spec's: steps 4, 8, 12).
+    let grids = view["images"]["checkpoint_samples"]
+        .as_array()
+        .expect("checkpoint grids");
+    let steps: Vec<u64> = grids.iter().map(|g| g[0].as_u64().unwrap()).collect();
+    assert_eq!(steps, [4, 8, 12]);
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(grids[0][3].as_str().unwrap())
+        .unwrap();
+    let grid = image::load_from_memory(&png).unwrap();
+    assert_eq!(grid.width(), grid.height(), "a 4 × 4 grid");
+    assert_eq!(Some(grid.width() as u64), grids[0][1].as_u64());
+
     let spec = fs::read_to_string(run.join("spec.yaml")).unwrap();
     let text = view["texts"]["spec"][0].as_str().expect("a spec text");
     assert!(
@@ -124,4 +138,111 @@ fn turned_off_no_event_file_is_written() {
         let resolved = fs::read_to_string(run.join("spec.yaml")).unwrap();
         assert!(resolved.contains("tensorboard: false"), "{resolved}");
     }
+}
+
+#[test]
+fn a_grids_hparams_data_lists_every_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("tiny.yaml"), tiny_yaml()).unwrap();
+    let args = [
+        "ablate",
+        "tiny.yaml",
+        "--sweep",
+        "train.lr=1e-3,2e-3",
+        "--out",
+        "out",
+    ];
+    assert_success(&bin().current_dir(dir.path()).args(args).output().unwrap());
+    let out = dir.path().join("out");
+    let Some(grid) = tensorboard_view(&out) else {
+        return;
+    };
+    let experiment = &grid["hparams"]["_hparams_/experiment"]["experiment"];
+    let names: Vec<&str> = experiment["hparamInfos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["cell", "seed", "train.lr"], "{experiment}");
+    let metrics = experiment["metricInfos"].to_string();
+    assert!(metrics.contains("train/loss"), "{metrics}");
+
+    let mut groups = Vec::new();
+    for entry in fs::read_dir(&out).unwrap().flatten() {
+        if !entry.path().join("meta.json").is_file() {
+            continue;
+        }
+        let view = tensorboard_view(&entry.path()).unwrap();
+        let start = &view["hparams"]["_hparams_/session_start_info"]["sessionStartInfo"];
+        // google.protobuf.Value reads back as a plain JSON number.
+        let lr = start["hparams"]["train.lr"].as_f64().unwrap();
+        let group = start["groupName"].as_str().unwrap().to_string();
+        assert!(
+            group.ends_with(&format!("train.lr={lr}")),
+            "{group} has lr {lr}"
+        );
+        let end = &view["hparams"]["_hparams_/session_end_info"]["sessionEndInfo"];
+        assert_eq!(end["status"], "STATUS_SUCCESS");
+        groups.push(group);
+    }
+    groups.sort();
+    assert_eq!(groups, ["tiny__train.lr=0.001", "tiny__train.lr=0.002"]);
+}
+
+/// Ends the server however the test ends.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn tensorboard_itself_serves_the_runs_scalar_tags() {
+    let Some(python) = crate::common::venv_python("import tensorboard") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let run = train_tiny(dir.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let logdir = dir.path().join("results");
+    let child = Command::new(python)
+        .args([
+            "-m",
+            "tensorboard.main",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ])
+        .arg("--logdir")
+        .arg(&logdir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    let url = format!("http://127.0.0.1:{port}/data/plugin/scalars/tags");
+    let run_name = run.file_name().unwrap().to_string_lossy().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let mut last = String::new();
+    while std::time::Instant::now() < deadline {
+        if let Ok(mut response) = ureq::get(&url).call() {
+            last = response.body_mut().read_to_string().unwrap_or_default();
+            let tags: serde_json::Value = serde_json::from_str(&last).unwrap_or_default();
+            if tags[&run_name]["train/loss"].is_object() {
+                assert!(tags[&run_name]["train/lr"].is_object(), "{last}");
+                return;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    panic!("no train/loss of {run_name} from {url} in 90 s; last answer: {last}");
 }
