@@ -114,8 +114,8 @@ impl RunTracker {
             }),
         };
         tracker.write(0, event::What::FileVersion("brain.Event:2".into()))?;
-        let resumed_at = earlier.iter().map(|e| e.step).max();
-        if let Some(step) = resumed_at.filter(|_| !earlier.is_empty()) {
+        // Earlier files mean a resume: TensorBoard's new data starts after their newest step.
+        if let Some(step) = earlier.iter().map(|e| e.step).max() {
             let log = SessionLog {
                 status: SESSION_START,
                 ..Default::default()
